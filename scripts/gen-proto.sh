@@ -7,7 +7,7 @@ out=lib/gen
 mkdir -p "$out"
 generate() { # generate NAME PROTO...
   local name=$1; shift
-  npx pbjs -t static-module -w es6 --force-number --no-verify --no-convert --no-delimited --no-service \
+  npx pbjs -t static-module -w proto/wrapper.js --es6 --force-number --no-verify --no-convert --no-delimited --no-service \
     --no-typeurl -o "$out/$name.js" "$@"
   npx pbts --no-comments -o "$out/$name.d.ts" "$out/$name.js"
   # int64 fields are numbers (--force-number), so the Long import that pbts writes is unused.

@@ -1,0 +1,82 @@
+/**
+ * S3 and SQS clients configured from the environment, so that the same code talks to AWS,
+ * LocalStack or the embedded stack (http://localhost:4566) depending only on env variables.
+ */
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface AwsConfig {
+  region: string;
+  /** Set only for a custom endpoint (LocalStack, the embedded stack); AWS endpoints are resolved by the SDK. */
+  endpoint?: string;
+  /** Undefined means the SDK's default provider chain (Lambda role, profile, SSO, …). */
+  credentials?: AwsCredentials;
+  maxAttempts: number;
+}
+
+export const DEFAULT_REGION = 'us-east-1';
+/** The SDK default is 3; S3 answers 503 SlowDown under bursts of writes to one prefix, so allow a few more. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/** Emulators accept any key pair but the SDK refuses to sign without one. */
+const LOCAL_CREDENTIALS: AwsCredentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export function awsConfigFromEnv(service: 's3' | 'sqs', env: Env = process.env): AwsConfig {
+  const endpoint =
+    nonEmpty(env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`]) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION;
+  const config: AwsConfig = { region, maxAttempts: maxAttemptsFrom(env) };
+  if (endpoint !== undefined) config.endpoint = endpoint;
+  const credentials = credentialsFrom(env, endpoint !== undefined);
+  if (credentials !== undefined) config.credentials = credentials;
+  return config;
+}
+
+export function createS3Client(env: Env = process.env): S3Client {
+  const config = awsConfigFromEnv('s3', env);
+  const clientConfig: S3ClientConfig = {
+    ...config,
+    // Emulators serve buckets under the path; virtual-host style would need DNS for bucket.localhost.
+    forcePathStyle: config.endpoint !== undefined,
+  };
+  return new S3Client(clientConfig);
+}
+
+export function createSqsClient(env: Env = process.env): SQSClient {
+  const clientConfig: SQSClientConfig = { ...awsConfigFromEnv('sqs', env) };
+  return new SQSClient(clientConfig);
+}
+
+function credentialsFrom(env: Env, customEndpoint: boolean): AwsCredentials | undefined {
+  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+  if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+    // Passed explicitly so that an `env` other than process.env is honoured.
+    const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
+    return sessionToken === undefined
+      ? { accessKeyId, secretAccessKey }
+      : { accessKeyId, secretAccessKey, sessionToken };
+  }
+  const otherSource =
+    nonEmpty(env.AWS_PROFILE) ?? nonEmpty(env.AWS_WEB_IDENTITY_TOKEN_FILE) ?? nonEmpty(env.AWS_CONTAINER_CREDENTIALS_FULL_URI);
+  if (customEndpoint && otherSource === undefined) return { ...LOCAL_CREDENTIALS };
+  return undefined;
+}
+
+function maxAttemptsFrom(env: Env): number {
+  const value = Number(nonEmpty(env.AWS_MAX_ATTEMPTS));
+  return Number.isInteger(value) && value >= 1 ? value : DEFAULT_MAX_ATTEMPTS;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}

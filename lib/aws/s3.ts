@@ -1,0 +1,205 @@
+/**
+ * `ObjectStore` over the AWS SDK v3 S3 client: missing objects are `undefined`, conditional
+ * writes return an outcome instead of throwing, every other failure is an `AwsAccessError`.
+ */
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { ConditionalPutResult, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './contract.js';
+import { AwsAccessError, BatchDeleteError, describeCause, httpStatusOf, type KeyFailure } from './errors.js';
+
+/** DeleteObjects accepts at most 1000 keys per request. */
+export const DELETE_BATCH_SIZE = 1000;
+
+export class S3ObjectStore implements ObjectStore {
+  constructor(
+    private readonly client: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (response.Body === undefined) throw new Error('response has no body');
+      const body = await response.Body.transformToByteArray();
+      return withLastModified<StoredObject>({ key, body, etag: this.requireEtag('GetObject', key, response.ETag) }, response.LastModified);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw this.wrap('GetObject', key, error);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const response = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const info: ObjectInfo = {
+        key,
+        size: response.ContentLength ?? 0,
+        etag: this.requireEtag('HeadObject', key, response.ETag),
+      };
+      return withLastModified(info, response.LastModified);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw this.wrap('HeadObject', key, error);
+    }
+  }
+
+  async put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
+    try {
+      const response = await this.client.send(new PutObjectCommand(this.putInput(key, body, options)));
+      return this.requireEtag('PutObject', key, response.ETag);
+    } catch (error) {
+      throw this.wrap('PutObject', key, error);
+    }
+  }
+
+  putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<ConditionalPutResult> {
+    return this.conditionalPut({ ...this.putInput(key, body, options), IfNoneMatch: '*' });
+  }
+
+  putIfMatch(key: string, body: Uint8Array, etag: string, options?: PutOptions): Promise<ConditionalPutResult> {
+    return this.conditionalPut({ ...this.putInput(key, body, options), IfMatch: etag });
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let continuationToken: string | undefined;
+    do {
+      let response;
+      try {
+        response = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: continuationToken }),
+        );
+      } catch (error) {
+        throw new AwsAccessError(`could not list s3://${this.bucket}/${prefix}*: ${describeCause(error)}`, {
+          cause: error,
+          operation: 'ListObjectsV2',
+          bucket: this.bucket,
+          key: prefix,
+        });
+      }
+      for (const object of response.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield withLastModified<ObjectInfo>({ key: object.Key, size: object.Size ?? 0, etag: object.ETag ?? '' }, object.LastModified);
+      }
+      continuationToken = response.IsTruncated ? response.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    const failures: KeyFailure[] = [];
+    // Every batch is attempted (deleting is idempotent) so that the error lists all keys left behind.
+    for (let start = 0; start < keys.length; start += DELETE_BATCH_SIZE) {
+      const batch = keys.slice(start, start + DELETE_BATCH_SIZE);
+      let response;
+      try {
+        response = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+      } catch (error) {
+        throw new AwsAccessError(
+          `could not delete ${batch.length} object(s) from s3://${this.bucket} (first ${batch[0]}): ${describeCause(error)}`,
+          { cause: error, operation: 'DeleteObjects', bucket: this.bucket },
+        );
+      }
+      for (const failure of response.Errors ?? []) {
+        failures.push({ key: failure.Key ?? '?', code: failure.Code ?? 'Unknown', message: failure.Message ?? '' });
+      }
+    }
+    if (failures.length > 0) throw new BatchDeleteError(this.bucket, failures);
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    try {
+      await this.client.send(
+        new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: copySource(this.bucket, fromKey) }),
+      );
+    } catch (error) {
+      throw new AwsAccessError(
+        `could not copy s3://${this.bucket}/${fromKey} to ${toKey}: ${describeCause(error)}`,
+        { cause: error, operation: 'CopyObject', bucket: this.bucket, key: fromKey },
+      );
+    }
+  }
+
+  private async conditionalPut(input: PutObjectCommandInput): Promise<ConditionalPutResult> {
+    const key = input.Key ?? '';
+    try {
+      const response = await this.client.send(new PutObjectCommand(input));
+      return { outcome: 'written', etag: this.requireEtag('PutObject', key, response.ETag) };
+    } catch (error) {
+      if (error instanceof AwsAccessError || isNoSuchBucket(error)) throw this.wrap('PutObject', key, error);
+      switch (httpStatusOf(error)) {
+        case 412:
+          return { outcome: 'precondition-failed' };
+        case 409:
+          return { outcome: 'conflict' };
+        case 404:
+          return { outcome: 'missing' };
+        default:
+          throw this.wrap('PutObject', key, error);
+      }
+    }
+  }
+
+  private putInput(key: string, body: Uint8Array, options: PutOptions | undefined): PutObjectCommandInput {
+    const input: PutObjectCommandInput = { Bucket: this.bucket, Key: key, Body: body };
+    if (options?.contentType !== undefined) input.ContentType = options.contentType;
+    if (options?.metadata !== undefined) input.Metadata = options.metadata;
+    return input;
+  }
+
+  // Compare-and-swap depends on ETags; a store that omits them must fail loudly, not loop on 412s.
+  private requireEtag(operation: string, key: string, etag: string | undefined): string {
+    if (etag === undefined || etag === '') {
+      throw new AwsAccessError(`${operation} s3://${this.bucket}/${key} returned no ETag`, {
+        operation,
+        bucket: this.bucket,
+        key,
+      });
+    }
+    return etag;
+  }
+
+  private wrap(operation: string, key: string, error: unknown): AwsAccessError {
+    if (error instanceof AwsAccessError) return error;
+    return new AwsAccessError(`${operation} s3://${this.bucket}/${key} failed: ${describeCause(error)}`, {
+      cause: error,
+      operation,
+      bucket: this.bucket,
+      key,
+    });
+  }
+}
+
+/**
+ * The `x-amz-copy-source` header value: `bucket/key`, URL-encoded, with `/` kept as the separator.
+ * The SDK sends it verbatim, so a key with a space or `+` must be encoded here.
+ */
+export function copySource(bucket: string, key: string): string {
+  return `${bucket}/${encodeURIComponent(key).replaceAll('%2F', '/')}`;
+}
+
+// A missing bucket is a configuration error, not an absent object.
+function isNoSuchBucket(error: unknown): boolean {
+  return error instanceof Error && error.name === 'NoSuchBucket';
+}
+
+function isNotFound(error: unknown): boolean {
+  if (!(error instanceof Error) || isNoSuchBucket(error)) return false;
+  return error.name === 'NoSuchKey' || error.name === 'NotFound' || httpStatusOf(error) === 404;
+}
+
+function withLastModified<T extends { lastModified?: Date }>(value: T, lastModified: Date | undefined): T {
+  if (lastModified !== undefined) value.lastModified = lastModified;
+  return value;
+}

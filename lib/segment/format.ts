@@ -1,0 +1,507 @@
+/**
+ * Segment (L0) and block (L1+) files: a versioned, self-describing container around snappy-compressed
+ * protobuf chunks. The layout is specified in docs/format.md; in short:
+ *
+ *   offset  size  field
+ *   0       4     magic "STRA"
+ *   4       1     format version (1)
+ *   5       1     kind: 1 = segment, 2 = block
+ *   6       2     flags, uint16 LE, must be 0
+ *   8       4     header length H, uint32 LE
+ *   12      H     FileHeader (protobuf)
+ *   12+H    4     CRC-32 of bytes [0, 12+H), uint32 LE
+ *   then chunk_count chunks, each:
+ *           4     stored length S, uint32 LE
+ *           4     decoded length D, uint32 LE
+ *           4     CRC-32 of the S stored bytes, uint32 LE
+ *           S     raw snappy block that decodes to D bytes: a SeriesBody protobuf
+ *   the file ends right after the last chunk.
+ *
+ * Series are sorted by label set and unique across the file, and never span two chunks, so a reader
+ * holds one decoded chunk at a time no matter how large the file is.
+ */
+import { crc32 } from 'node:zlib';
+import protobuf from 'protobufjs/minimal.js';
+import snappy from 'snappyjs';
+import { strata } from '../gen/segment.js';
+import {
+  BadMagicError,
+  ChecksumMismatchError,
+  CorruptBodyError,
+  HeaderMismatchError,
+  InvalidSeriesError,
+  SegmentFormatError,
+  SizeLimitError,
+  TruncatedFileError,
+  UnsupportedVersionError,
+} from './errors.js';
+import type { DataKey } from './keys.js';
+import { compareLabelSets, labelSetProblem, type Label } from './labels.js';
+
+const pb = strata.segment.v1;
+
+export const magic = Uint8Array.of(0x53, 0x54, 0x52, 0x41); // "STRA"
+export const formatVersion = 1;
+export const preambleBytes = 12;
+export const checksumBytes = 4;
+export const chunkHeaderBytes = 12;
+
+export type FileKind = 'segment' | 'block';
+const kindCodes: Record<FileKind, number> = { segment: 1, block: 2 };
+
+export interface Sample {
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  value: number;
+}
+
+/** One stack of a profile sample; frames index into the series' `functions`, leaf first. */
+export interface Stack {
+  timestamp: number;
+  frames: number[];
+  value: number;
+}
+
+export interface Series {
+  labels: Label[];
+  samples: Sample[];
+  functions: string[];
+  stacks: Stack[];
+}
+
+/** What the writer of a file says about it; the counts and bounds are computed by the encoder. */
+export interface FileIdentity {
+  tenant: string;
+  shard: number;
+  /** 0 for a segment, n >= 1 for a block at level n. */
+  level: number;
+  /** The segment's ULID or the block's job id. */
+  id: string;
+  createdBy: string;
+  createdAtMs: number;
+  shardCount: number;
+  /** Blocks only: keys of the objects the block replaces. */
+  sources?: string[];
+}
+
+export interface FileHeader extends Required<FileIdentity> {
+  kind: FileKind;
+  minTimeMs: number;
+  maxTimeMs: number;
+  seriesCount: number;
+  sampleCount: number;
+  chunkCount: number;
+  bodyStoredBytes: number;
+  bodyDecodedBytes: number;
+}
+
+export interface ReadLimits {
+  maxHeaderBytes: number;
+  /** Largest decoded chunk; checked before decompressing it. */
+  maxChunkDecodedBytes: number;
+  /** Largest decoded body (all chunks); checked before reading any chunk. */
+  maxBodyDecodedBytes: number;
+}
+
+export const defaultReadLimits: ReadLimits = {
+  maxHeaderBytes: 1 << 20,
+  maxChunkDecodedBytes: 16 << 20,
+  maxBodyDecodedBytes: 2 ** 31,
+};
+
+/** The writer closes a chunk once its decoded size reaches this. */
+export const defaultChunkTargetBytes = 1 << 20;
+
+function kindOfLevel(level: number): FileKind {
+  return level === 0 ? 'segment' : 'block';
+}
+
+/**
+ * Builds one file from series added in label-set order. Series are encoded as they arrive and
+ * compressed a chunk at a time, so memory holds the compressed output plus one chunk.
+ */
+export class FileWriter {
+  private readonly chunks: Uint8Array[] = [];
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private previousLabels: Label[] | undefined;
+  private seriesCount = 0;
+  private sampleCount = 0;
+  private minTimeMs = Number.POSITIVE_INFINITY;
+  private maxTimeMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly identity: FileIdentity,
+    private readonly chunkTargetBytes = defaultChunkTargetBytes,
+  ) {
+    if (identity.level === 0 && (identity.sources?.length ?? 0) > 0) {
+      throw new RangeError('a segment (level 0) cannot name sources; only blocks replace other objects');
+    }
+  }
+
+  /** Adds the next series; throws InvalidSeriesError when it is invalid or out of order. */
+  add(series: Series): void {
+    const problem = seriesProblem(series);
+    if (problem !== undefined) throw new InvalidSeriesError(`cannot write series ${formatLabels(series.labels)}: ${problem}`);
+    if (this.previousLabels !== undefined && compareLabelSets(this.previousLabels, series.labels) >= 0) {
+      throw new InvalidSeriesError(
+        `series must be added in label order without duplicates: ${formatLabels(series.labels)} after ${formatLabels(this.previousLabels)}`,
+      );
+    }
+    this.previousLabels = series.labels;
+    // Each entry is field 1 of SeriesBody, so a chunk's decoded bytes are a valid SeriesBody.
+    const encoded = encodeSeriesEntry(series);
+    if (this.pendingBytes > 0 && this.pendingBytes + encoded.length > this.chunkTargetBytes) this.closeChunk();
+    if (encoded.length > defaultReadLimits.maxChunkDecodedBytes) {
+      throw new InvalidSeriesError(`series ${formatLabels(series.labels)} encodes to ${encoded.length} bytes, above the chunk limit`);
+    }
+    this.pending.push(encoded);
+    this.pendingBytes += encoded.length;
+    this.seriesCount++;
+    this.sampleCount += series.samples.length;
+    const [first, last] = timeBounds(series);
+    this.minTimeMs = Math.min(this.minTimeMs, first);
+    this.maxTimeMs = Math.max(this.maxTimeMs, last);
+  }
+
+  /** Returns the whole file. The writer cannot be used afterwards. */
+  finish(): Uint8Array {
+    this.closeChunk();
+    const empty = this.seriesCount === 0;
+    return assembleFile(
+      {
+        ...this.identity,
+        sources: [...(this.identity.sources ?? [])].sort(),
+        minTimeMs: empty ? 0 : this.minTimeMs,
+        maxTimeMs: empty ? 0 : this.maxTimeMs,
+        seriesCount: this.seriesCount,
+        sampleCount: this.sampleCount,
+      },
+      this.chunks,
+    );
+  }
+
+  private closeChunk(): void {
+    if (this.pendingBytes === 0) return;
+    this.chunks.push(sealChunk(concat(this.pending, this.pendingBytes)));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+/** Compresses one chunk's decoded bytes (a SeriesBody) and prefixes the chunk header. */
+export function sealChunk(decoded: Uint8Array): Uint8Array {
+  const stored = snappy.compress(decoded);
+  const chunk = new Uint8Array(chunkHeaderBytes + stored.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, stored.length, true);
+  view.setUint32(4, decoded.length, true);
+  view.setUint32(8, crc32(stored), true);
+  chunk.set(stored, chunkHeaderBytes);
+  return chunk;
+}
+
+type AssembledHeader = Required<FileIdentity> &
+  Pick<FileHeader, 'minTimeMs' | 'maxTimeMs' | 'seriesCount' | 'sampleCount'>;
+
+/**
+ * Writes the preamble, header and checksum in front of sealed chunks. It trusts the counts it is
+ * given: FileWriter computes them; tests use it directly to build files that break the rules.
+ */
+export function assembleFile(fields: AssembledHeader, chunks: readonly Uint8Array[]): Uint8Array {
+  const bodyStoredBytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  const bodyDecodedBytes = chunks.reduce((sum, chunk) => sum + new DataView(chunk.buffer, chunk.byteOffset).getUint32(4, true), 0);
+  const header = pb.FileHeader.encode({ ...fields, chunkCount: chunks.length, bodyStoredBytes, bodyDecodedBytes }).finish();
+  const out = new Uint8Array(preambleBytes + header.length + checksumBytes + bodyStoredBytes);
+  const view = new DataView(out.buffer);
+  out.set(magic, 0);
+  out[4] = formatVersion;
+  out[5] = kindCodes[kindOfLevel(fields.level)];
+  view.setUint16(6, 0, true);
+  view.setUint32(8, header.length, true);
+  out.set(header, preambleBytes);
+  view.setUint32(preambleBytes + header.length, crc32(out.subarray(0, preambleBytes + header.length)), true);
+  let offset = preambleBytes + header.length + checksumBytes;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** Encodes one series as a SeriesBody entry (field 1, length-delimited), without checking it. */
+export function encodeSeriesEntry(series: Series): Uint8Array {
+  const writer = protobuf.Writer.create();
+  pb.Series.encode(series, writer.uint32(0x0a).fork()).ldelim();
+  return writer.finish();
+}
+
+/** Encodes a whole file from series in any order (they are sorted here). */
+export function encodeFile(identity: FileIdentity, series: readonly Series[]): Uint8Array {
+  const writer = new FileWriter(identity);
+  for (const one of [...series].sort((a, b) => compareLabelSets(a.labels, b.labels))) writer.add(one);
+  return writer.finish();
+}
+
+export interface OpenOptions {
+  limits?: Partial<ReadLimits>;
+  /** The key the file was read from: the header must agree with it. */
+  expectKey?: DataKey;
+  /** Names the file in error messages (a key or a path). */
+  source?: string;
+}
+
+interface ChunkLocation {
+  offset: number;
+  storedBytes: number;
+  decodedBytes: number;
+}
+
+/**
+ * A file whose container, header and chunk checksums have been verified. Series are decoded
+ * lazily, a chunk at a time, and checked as they are read; `series()` throws a SegmentFormatError
+ * if the content breaks the format's rules or disagrees with the header.
+ */
+export class FileReader {
+  private constructor(
+    readonly header: FileHeader,
+    private readonly bytes: Uint8Array,
+    private readonly chunks: ChunkLocation[],
+    private readonly source: string | undefined,
+  ) {}
+
+  static open(bytes: Uint8Array, options: OpenOptions = {}): FileReader {
+    const limits = { ...defaultReadLimits, ...options.limits };
+    const source = options.source ?? options.expectKey?.key;
+    const fail = <E extends SegmentFormatError>(ErrorType: new (message: string, source?: string) => E, message: string): never => {
+      throw new ErrorType(message, source);
+    };
+    if (bytes.length < preambleBytes) fail(TruncatedFileError, `file is ${bytes.length} bytes, shorter than the ${preambleBytes}-byte preamble`);
+    if (!magic.every((byte, i) => bytes[i] === byte)) fail(BadMagicError, 'not a Strata segment or block file (bad magic bytes)');
+    if (bytes[4] !== formatVersion) fail(UnsupportedVersionError, `format version ${bytes[4]} is not supported (this reader knows version ${formatVersion})`);
+    const kind = bytes[5] === 1 ? 'segment' : bytes[5] === 2 ? 'block' : fail(SegmentFormatError, `unknown file kind ${bytes[5]}`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (view.getUint16(6, true) !== 0) fail(UnsupportedVersionError, 'file uses flags this reader does not know');
+    const headerBytes = view.getUint32(8, true);
+    if (headerBytes > limits.maxHeaderBytes) fail(SizeLimitError, `header declares ${headerBytes} bytes, above the limit of ${limits.maxHeaderBytes}`);
+    const headerEnd = preambleBytes + headerBytes;
+    if (bytes.length < headerEnd + checksumBytes) fail(TruncatedFileError, 'file ends inside its header');
+    if (crc32(bytes.subarray(0, headerEnd)) !== view.getUint32(headerEnd, true)) fail(ChecksumMismatchError, 'header checksum mismatch');
+
+    let decodedHeader: ReturnType<typeof pb.FileHeader.decode>;
+    try {
+      decodedHeader = pb.FileHeader.decode(bytes.subarray(preambleBytes, headerEnd));
+    } catch (cause) {
+      throw new CorruptBodyError(`header is not a valid FileHeader protobuf: ${(cause as Error).message}`, source, { cause });
+    }
+    const header: FileHeader = {
+      kind,
+      tenant: decodedHeader.tenant,
+      shard: decodedHeader.shard,
+      level: decodedHeader.level,
+      id: decodedHeader.id,
+      minTimeMs: decodedHeader.minTimeMs,
+      maxTimeMs: decodedHeader.maxTimeMs,
+      createdBy: decodedHeader.createdBy,
+      createdAtMs: decodedHeader.createdAtMs,
+      seriesCount: decodedHeader.seriesCount,
+      sampleCount: decodedHeader.sampleCount,
+      sources: decodedHeader.sources,
+      chunkCount: decodedHeader.chunkCount,
+      bodyStoredBytes: decodedHeader.bodyStoredBytes,
+      bodyDecodedBytes: decodedHeader.bodyDecodedBytes,
+      shardCount: decodedHeader.shardCount,
+    };
+    const problem = headerProblem(header, options.expectKey);
+    if (problem !== undefined) fail(HeaderMismatchError, problem);
+    if (header.bodyDecodedBytes > limits.maxBodyDecodedBytes) {
+      fail(SizeLimitError, `body declares ${header.bodyDecodedBytes} decoded bytes, above the limit of ${limits.maxBodyDecodedBytes}`);
+    }
+
+    const chunks: ChunkLocation[] = [];
+    let offset = headerEnd + checksumBytes;
+    let storedTotal = 0;
+    let decodedTotal = 0;
+    for (let i = 0; i < header.chunkCount; i++) {
+      if (bytes.length < offset + chunkHeaderBytes) fail(TruncatedFileError, `file ends before chunk ${i + 1} of ${header.chunkCount}`);
+      const storedBytes = view.getUint32(offset, true);
+      const decodedBytes = view.getUint32(offset + 4, true);
+      if (decodedBytes > limits.maxChunkDecodedBytes) {
+        fail(SizeLimitError, `chunk ${i + 1} declares ${decodedBytes} decoded bytes, above the limit of ${limits.maxChunkDecodedBytes}`);
+      }
+      const dataOffset = offset + chunkHeaderBytes;
+      if (bytes.length < dataOffset + storedBytes) fail(TruncatedFileError, `file ends inside chunk ${i + 1} of ${header.chunkCount}`);
+      if (crc32(bytes.subarray(dataOffset, dataOffset + storedBytes)) !== view.getUint32(offset + 8, true)) {
+        fail(ChecksumMismatchError, `chunk ${i + 1} checksum mismatch`);
+      }
+      chunks.push({ offset: dataOffset, storedBytes, decodedBytes });
+      storedTotal += chunkHeaderBytes + storedBytes;
+      decodedTotal += decodedBytes;
+      offset = dataOffset + storedBytes;
+    }
+    if (offset !== bytes.length) fail(SegmentFormatError, `${bytes.length - offset} unexpected bytes after the last chunk`);
+    if (storedTotal !== header.bodyStoredBytes || decodedTotal !== header.bodyDecodedBytes) {
+      fail(HeaderMismatchError, 'chunk sizes disagree with the header');
+    }
+    return new FileReader(header, bytes, chunks, source);
+  }
+
+  /** The series in file order, decoded one chunk at a time and validated as they are read. */
+  *series(): Generator<Series> {
+    let previous: Label[] | undefined;
+    let seriesCount = 0;
+    let sampleCount = 0;
+    for (const [index, chunk] of this.chunks.entries()) {
+      const decoded = this.decompress(chunk, index);
+      const reader = protobuf.Reader.create(decoded);
+      while (reader.pos < reader.len) {
+        const series = this.readSeries(reader, index);
+        if (series === undefined) continue;
+        const problem = seriesProblem(series);
+        if (problem !== undefined) this.fail(InvalidSeriesError, `series ${formatLabels(series.labels)}: ${problem}`);
+        if (previous !== undefined && compareLabelSets(previous, series.labels) >= 0) {
+          this.fail(InvalidSeriesError, `series are not sorted and unique: ${formatLabels(series.labels)} after ${formatLabels(previous)}`);
+        }
+        const [first, last] = timeBounds(series);
+        if (first < this.header.minTimeMs || last > this.header.maxTimeMs) {
+          this.fail(HeaderMismatchError, `series ${formatLabels(series.labels)} has samples outside the header's time range`);
+        }
+        previous = series.labels;
+        seriesCount++;
+        sampleCount += series.samples.length;
+        yield series;
+      }
+    }
+    if (seriesCount !== this.header.seriesCount || sampleCount !== this.header.sampleCount) {
+      this.fail(
+        HeaderMismatchError,
+        `header declares ${this.header.seriesCount} series and ${this.header.sampleCount} samples, the body holds ${seriesCount} and ${sampleCount}`,
+      );
+    }
+  }
+
+  private decompress(chunk: ChunkLocation, index: number): Uint8Array {
+    const stored = this.bytes.subarray(chunk.offset, chunk.offset + chunk.storedBytes);
+    // snappyjs allocates what the stream's own length preamble says: compare it with the chunk's
+    // declared (and already limit-checked) length first.
+    const preamble = readVarint32(stored);
+    if (preamble !== chunk.decodedBytes) {
+      this.fail(CorruptBodyError, `chunk ${index + 1}: snappy stream length ${preamble ?? 'unreadable'} disagrees with the chunk header`);
+    }
+    try {
+      return snappy.uncompress(stored, chunk.decodedBytes);
+    } catch (cause) {
+      throw new CorruptBodyError(`chunk ${index + 1} is not valid snappy: ${(cause as Error).message}`, this.source, { cause });
+    }
+  }
+
+  private readSeries(reader: protobuf.Reader, index: number): Series | undefined {
+    try {
+      const tag = reader.uint32();
+      if (tag !== 0x0a) {
+        reader.skipType(tag & 7); // a field a later version may add: skip it
+        return undefined;
+      }
+      const decoded = pb.Series.decode(reader, reader.uint32());
+      // Decoded messages carry proto3 defaults for absent fields, so every field is present.
+      return {
+        labels: decoded.labels as Label[],
+        samples: decoded.samples as Sample[],
+        functions: decoded.functions,
+        stacks: decoded.stacks as Stack[],
+      };
+    } catch (cause) {
+      throw new CorruptBodyError(`chunk ${index + 1} is not a valid SeriesBody protobuf: ${(cause as Error).message}`, this.source, { cause });
+    }
+  }
+
+  private fail(ErrorType: new (message: string, source?: string) => SegmentFormatError, message: string): never {
+    throw new ErrorType(message, this.source);
+  }
+}
+
+/** Opens and fully decodes a file: for tools and tests; the compactor streams with `series()`. */
+export function decodeFile(bytes: Uint8Array, options: OpenOptions = {}): { header: FileHeader; series: Series[] } {
+  const reader = FileReader.open(bytes, options);
+  return { header: reader.header, series: [...reader.series()] };
+}
+
+function headerProblem(header: FileHeader, expectKey: DataKey | undefined): string | undefined {
+  if ((header.kind === 'segment') !== (header.level === 0)) return `a ${header.kind} cannot have level ${header.level}`;
+  if (header.kind === 'segment' && header.sources.length > 0) return 'a segment cannot name sources';
+  if (header.shardCount === 0 || header.shard >= header.shardCount) {
+    return `shard ${header.shard} is outside the declared shard count ${header.shardCount}`;
+  }
+  if (!Number.isSafeInteger(header.minTimeMs) || !Number.isSafeInteger(header.maxTimeMs) || header.minTimeMs > header.maxTimeMs) {
+    return `invalid time range ${header.minTimeMs}..${header.maxTimeMs}`;
+  }
+  if (expectKey === undefined) return undefined;
+  const expected = { kind: expectKey.kind, tenant: expectKey.tenant, shard: expectKey.shard, id: expectKey.id };
+  const actual = { kind: header.kind, tenant: header.tenant, shard: header.shard, id: header.id };
+  for (const field of ['kind', 'tenant', 'shard', 'id'] as const) {
+    if (expected[field] !== actual[field]) {
+      return `header says ${field} ${JSON.stringify(actual[field])} but the key ${expectKey.key} says ${JSON.stringify(expected[field])}`;
+    }
+  }
+  if (expectKey.kind === 'block' && expectKey.level !== header.level) {
+    return `header says level ${header.level} but the key ${expectKey.key} says ${expectKey.level}`;
+  }
+  return undefined;
+}
+
+/** Why a series cannot be stored, or undefined. Does not check its order relative to others. */
+export function seriesProblem(series: Series): string | undefined {
+  const labelProblem = labelSetProblem(series.labels);
+  if (labelProblem !== undefined) return labelProblem;
+  if (series.samples.length === 0 && series.stacks.length === 0) return 'the series has no samples';
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const { timestamp } of series.samples) {
+    if (!Number.isSafeInteger(timestamp)) return `timestamp ${timestamp} is not an integer number of milliseconds`;
+    if (timestamp < previous) return 'samples are not sorted by timestamp';
+    previous = timestamp;
+  }
+  previous = Number.NEGATIVE_INFINITY;
+  for (const stack of series.stacks) {
+    if (!Number.isSafeInteger(stack.timestamp)) return `stack timestamp ${stack.timestamp} is not an integer number of milliseconds`;
+    if (stack.timestamp < previous) return 'stacks are not sorted by timestamp';
+    previous = stack.timestamp;
+    if (stack.frames.some((frame) => frame >= series.functions.length)) return 'a stack frame refers to a function that is not in the table';
+  }
+  return undefined;
+}
+
+/** First and last timestamp of a valid series (samples and stacks are each sorted). */
+function timeBounds(series: Series): [number, number] {
+  const { samples, stacks } = series;
+  return [
+    Math.min(samples[0]?.timestamp ?? Infinity, stacks[0]?.timestamp ?? Infinity),
+    Math.max(samples.at(-1)?.timestamp ?? -Infinity, stacks.at(-1)?.timestamp ?? -Infinity),
+  ];
+}
+
+export function formatLabels(labels: readonly Label[]): string {
+  const name = labels.find((label) => label.name === '__name__')?.value ?? '';
+  const rest = labels.filter((label) => label.name !== '__name__').map(({ name: n, value }) => `${n}=${JSON.stringify(value)}`);
+  return `${name}{${rest.join(', ')}}`;
+}
+
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Reads the unsigned varint at the start of `bytes` (at most 5 bytes), or undefined. */
+function readVarint32(bytes: Uint8Array): number | undefined {
+  let value = 0;
+  for (let i = 0; i < 5 && i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if ((byte & 0x80) === 0) return value;
+  }
+  return undefined;
+}

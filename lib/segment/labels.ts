@@ -1,0 +1,114 @@
+/**
+ * Series identity: label ordering, validation and the shard a series belongs to.
+ *
+ * Labels compare by the UTF-8 bytes of their names and values, as Prometheus (Go) does, so the
+ * order is the same in every language that reads or writes Strata files.
+ */
+
+export interface Label {
+  name: string;
+  value: string;
+}
+
+/** Compares two strings in UTF-8 byte order (which is code point order, not UTF-16 order). */
+export function compareUtf8(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca !== cb) return codePointRank(ca) - codePointRank(cb);
+  }
+  return a.length - b.length;
+}
+
+// UTF-16 puts surrogates (astral code points) below U+E000..U+FFFF; code point order puts them above.
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
+}
+
+/** Orders label sets: label by label, name then value; a prefix sorts first. */
+export function compareLabelSets(a: readonly Label[], b: readonly Label[]): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const la = a[i]!;
+    const lb = b[i]!;
+    const byName = compareUtf8(la.name, lb.name);
+    if (byName !== 0) return byName;
+    const byValue = compareUtf8(la.value, lb.value);
+    if (byValue !== 0) return byValue;
+  }
+  return a.length - b.length;
+}
+
+export function sortLabels(labels: readonly Label[]): Label[] {
+  return [...labels].sort((a, b) => compareUtf8(a.name, b.name));
+}
+
+const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const metricNamePattern = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+export const metricNameLabel = '__name__';
+
+export function isValidLabelName(name: string): boolean {
+  return labelNamePattern.test(name);
+}
+
+export function isValidMetricName(name: string): boolean {
+  return metricNamePattern.test(name);
+}
+
+/**
+ * Why a label set is not a valid series identity, or undefined when it is: names sorted, unique and
+ * valid, values non-empty (an empty value means "no label" in Prometheus), `__name__` present and a
+ * valid metric name.
+ */
+export function labelSetProblem(labels: readonly Label[]): string | undefined {
+  let hasName = false;
+  for (let i = 0; i < labels.length; i++) {
+    const { name, value } = labels[i]!;
+    if (name === '') return 'a label has an empty name';
+    if (!isValidLabelName(name)) return `label name ${JSON.stringify(name)} is not a valid Prometheus label name`;
+    if (value === '') return `label ${name} has an empty value`;
+    if (i > 0) {
+      const order = compareUtf8(labels[i - 1]!.name, name);
+      if (order === 0) return `label ${name} appears twice`;
+      if (order > 0) return `labels are not sorted by name (${labels[i - 1]!.name} before ${name})`;
+    }
+    if (name === metricNameLabel) {
+      hasName = true;
+      if (!isValidMetricName(value)) return `metric name ${JSON.stringify(value)} is not valid`;
+    }
+  }
+  return hasName ? undefined : 'the series has no __name__ label';
+}
+
+const utf8 = new TextEncoder();
+
+/** The bytes a series is hashed over: name, 0xff, value, 0xff for each label in order. */
+export function labelSetBytes(labels: readonly Label[]): Uint8Array {
+  const parts = labels.flatMap(({ name, value }) => [utf8.encode(name), utf8.encode(value)]);
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length + 1, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+    out[offset++] = 0xff;
+  }
+  return out;
+}
+
+/** 32-bit FNV-1a. */
+export function fnv1a32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    hash ^= bytes[i]!;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** The shard a series belongs to: FNV-1a of its label bytes, modulo the tenant's shard count. */
+export function shardOf(labels: readonly Label[], shardCount: number): number {
+  return fnv1a32(labelSetBytes(labels)) % shardCount;
+}

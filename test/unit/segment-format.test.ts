@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
+import fc from 'fast-check';
+import {
+  BadMagicError,
+  ChecksumMismatchError,
+  CorruptBodyError,
+  HeaderMismatchError,
+  InvalidSeriesError,
+  SegmentFormatError,
+  SizeLimitError,
+  TruncatedFileError,
+  UnsupportedVersionError,
+} from '../../lib/segment/errors.js';
+import {
+  FileReader,
+  FileWriter,
+  assembleFile,
+  chunkHeaderBytes,
+  decodeFile,
+  encodeFile,
+  encodeSeriesEntry,
+  preambleBytes,
+  sealChunk,
+  type Series,
+} from '../../lib/segment/format.js';
+import { parseDataKey, segmentKey } from '../../lib/segment/keys.js';
+import { compareLabelSets } from '../../lib/segment/labels.js';
+import { sampleUlid, segmentIdentity, series } from '../helpers/segments.js';
+
+const twoSeries = [
+  series('http_requests_total', { job: 'api', code: '200' }, [[1000, 1], [2000, 2]]),
+  series('up', { job: 'api' }, [[1500, 1]]),
+];
+
+/** Offsets of the parts of a file, read from its preamble. */
+function layout(bytes: Uint8Array) {
+  const headerBytes = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  const firstChunk = preambleBytes + headerBytes + 4;
+  return { headerBytes, headerCrc: preambleBytes + headerBytes, firstChunk };
+}
+
+/** Rewrites the header CRC so that a test can reach the checks behind it. */
+function resealHeader(bytes: Uint8Array): Uint8Array {
+  const { headerCrc } = layout(bytes);
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(headerCrc, crc32(bytes.subarray(0, headerCrc)), true);
+  return bytes;
+}
+
+/** A chunk with these stored bytes and declared decoded length, sealed with a correct CRC. */
+function rawChunk(stored: Uint8Array, decodedBytes: number): Uint8Array {
+  const chunk = new Uint8Array(chunkHeaderBytes + stored.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, stored.length, true);
+  view.setUint32(4, decodedBytes, true);
+  view.setUint32(8, crc32(stored), true);
+  chunk.set(stored, chunkHeaderBytes);
+  return chunk;
+}
+
+const oneSampleFields = { ...segmentIdentity(), sources: [], minTimeMs: 1500, maxTimeMs: 1500, seriesCount: 1, sampleCount: 1 };
+
+function expectReject(bytes: Uint8Array, ErrorType: new (...args: never[]) => SegmentFormatError, message: RegExp, options = {}) {
+  assert.throws(() => decodeFile(bytes, options), (error: unknown) => {
+    assert.ok(error instanceof ErrorType, `expected ${ErrorType.name}, got ${String(error)}`);
+    assert.match((error as Error).message, message);
+    return true;
+  });
+}
+
+describe('segment format: round trip', () => {
+  it('decodes what it encodes, with series sorted and header counts computed', () => {
+    const bytes = encodeFile(segmentIdentity(), [...twoSeries].reverse());
+    const { header, series: decoded } = decodeFile(bytes);
+    assert.equal(header.kind, 'segment');
+    assert.equal(header.seriesCount, 2);
+    assert.equal(header.sampleCount, 3);
+    assert.equal(header.minTimeMs, 1000);
+    assert.equal(header.maxTimeMs, 2000);
+    assert.deepEqual(
+      decoded.map((s) => s.labels.map((l) => `${l.name}=${l.value}`).join(',')),
+      ['__name__=http_requests_total,code=200,job=api', '__name__=up,job=api'],
+    );
+    assert.deepEqual(decoded[0]!.samples.map((s) => [s.timestamp, s.value]), [[1000, 1], [2000, 2]]);
+  });
+
+  it('keeps profile stacks and the function table', () => {
+    const profile: Series = {
+      ...series('process_cpu:cpu:nanoseconds:cpu:nanoseconds', { service_name: 'api' }, [[1000, 30]]),
+      functions: ['main', 'handler', 'parse'],
+      stacks: [
+        { timestamp: 1000, frames: [2, 1, 0], value: 20 },
+        { timestamp: 1000, frames: [1, 0], value: 10 },
+      ],
+    };
+    const [decoded] = decodeFile(encodeFile(segmentIdentity(), [profile])).series;
+    assert.deepEqual(decoded!.functions, profile.functions);
+    assert.deepEqual(decoded!.stacks.map((s) => [s.timestamp, [...s.frames], s.value]), [[1000, [2, 1, 0], 20], [1000, [1, 0], 10]]);
+  });
+
+  it('writes a block with its sources sorted and checks it against its key', () => {
+    const sources = [segmentKey('team-a', 3, '01JD5Z3Q4R8X9V2W6T7Y0K1M3P'), segmentKey('team-a', 3, sampleUlid)];
+    const bytes = encodeFile(segmentIdentity({ level: 1, id: 'L1-00000007', sources }), twoSeries);
+    const { header } = decodeFile(bytes, { expectKey: parseDataKey('blocks/team-a/3/L1/L1-00000007.blk') });
+    assert.equal(header.kind, 'block');
+    assert.deepEqual(header.sources, [...sources].sort());
+  });
+
+  it('splits the body into chunks and streams them', () => {
+    const many = Array.from({ length: 500 }, (_, i) => series('m', { i: String(i).padStart(4, '0') }, [[i, i]]));
+    const writer = new FileWriter(segmentIdentity(), 1024);
+    for (const one of many) writer.add(one);
+    const reader = FileReader.open(writer.finish());
+    assert.ok(reader.header.chunkCount > 5, `expected several chunks, got ${reader.header.chunkCount}`);
+    assert.equal([...reader.series()].length, 500);
+  });
+
+  it('encodes the same input to the same bytes', () => {
+    assert.deepEqual(encodeFile(segmentIdentity(), twoSeries), encodeFile(segmentIdentity(), [...twoSeries].reverse()));
+  });
+
+  it('property: random series round-trip exactly', () => {
+    const labelName = fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/).filter((n) => n !== '__name__');
+    const labelValue = fc.string({ minLength: 1, maxLength: 12, unit: 'binary' });
+    const sampleList = fc
+      .array(fc.tuple(fc.integer({ min: -1e12, max: 4e12 }), fc.double({ noNaN: true })), { minLength: 1, maxLength: 20 })
+      .map((samples) => samples.sort((a, b) => a[0] - b[0]));
+    const oneSeries = fc.record({
+      name: fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,15}$/),
+      labels: fc.dictionary(labelName, labelValue, { maxKeys: 5 }),
+      samples: sampleList,
+    });
+    fc.assert(
+      fc.property(fc.array(oneSeries, { maxLength: 30 }), fc.integer({ min: 64, max: 4096 }), (specs, chunkTarget) => {
+        const unique = new Map<string, Series>();
+        for (const spec of specs) {
+          const made = series(spec.name, spec.labels, spec.samples);
+          unique.set(JSON.stringify(made.labels), made);
+        }
+        const input = [...unique.values()].sort((a, b) => compareLabelSets(a.labels, b.labels));
+        const writer = new FileWriter(segmentIdentity(), chunkTarget);
+        for (const one of input) writer.add(one);
+        const decoded = decodeFile(writer.finish()).series;
+        assert.deepEqual(
+          decoded.map((s) => ({ labels: s.labels.map((l) => ({ ...l })), samples: s.samples.map((x) => [x.timestamp, x.value]) })),
+          input.map((s) => ({ labels: s.labels, samples: s.samples.map((x) => [x.timestamp, x.value]) })),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('segment format: the decoder rejects', () => {
+  const good = () => encodeFile(segmentIdentity(), twoSeries);
+
+  it('bad magic', () => {
+    const bytes = good();
+    bytes[0] = 0x50;
+    expectReject(bytes, BadMagicError, /bad magic/);
+  });
+
+  it('an unknown format version', () => {
+    const bytes = good();
+    bytes[4] = 9;
+    expectReject(bytes, UnsupportedVersionError, /version 9 is not supported/);
+  });
+
+  it('unknown flags', () => {
+    const bytes = good();
+    bytes[6] = 1;
+    expectReject(bytes, UnsupportedVersionError, /flags/);
+  });
+
+  it('a header checksum mismatch', () => {
+    const bytes = good();
+    bytes[preambleBytes + 2]! ^= 0x01;
+    expectReject(bytes, ChecksumMismatchError, /header checksum/);
+  });
+
+  it('a chunk checksum mismatch', () => {
+    const bytes = good();
+    bytes[bytes.length - 3]! ^= 0x40;
+    expectReject(bytes, ChecksumMismatchError, /chunk 1 checksum/);
+  });
+
+  it('truncation at every length', () => {
+    const bytes = good();
+    for (let length = 0; length < bytes.length; length++) {
+      assert.throws(() => decodeFile(bytes.subarray(0, length)), TruncatedFileError, `truncated to ${length} bytes`);
+    }
+  });
+
+  it('bytes after the last chunk', () => {
+    const bytes = good();
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    expectReject(longer, SegmentFormatError, /unexpected bytes after the last chunk/);
+  });
+
+  it('a header length above the limit, before reading it', () => {
+    const bytes = good();
+    new DataView(bytes.buffer).setUint32(8, 0xffffffff, true);
+    expectReject(bytes, SizeLimitError, /header declares 4294967295 bytes/);
+  });
+
+  it('a chunk whose declared decoded length is above the limit, before decompressing', () => {
+    const bytes = good();
+    const { firstChunk } = layout(bytes);
+    new DataView(bytes.buffer).setUint32(firstChunk + 4, 0x7fffffff, true);
+    expectReject(bytes, SizeLimitError, /chunk 1 declares 2147483647 decoded bytes/);
+  });
+
+  it('a body whose declared decoded size is above the caller\'s limit', () => {
+    expectReject(good(), SizeLimitError, /body declares \d+ decoded bytes, above the limit of 10/, { limits: { maxBodyDecodedBytes: 10 } });
+  });
+
+  it('a snappy stream that claims more than its chunk header (a decompression bomb)', () => {
+    const bomb = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 0x00); // varint preamble: 4 GiB
+    expectReject(assembleFile(oneSampleFields, [rawChunk(bomb, 100)]), CorruptBodyError, /snappy stream length 4294967295 disagrees/);
+  });
+
+  it('a chunk that is not valid snappy', () => {
+    const garbage = Uint8Array.of(20, 0xff, 0xff, 0xff, 0xff);
+    expectReject(assembleFile(oneSampleFields, [rawChunk(garbage, 20)]), CorruptBodyError, /not valid snappy/);
+  });
+
+  it('a chunk that is not valid protobuf', () => {
+    const decoded = Uint8Array.of(0x0a, 0x7f, 0x01);
+    expectReject(assembleFile(oneSampleFields, [sealChunk(decoded)]), CorruptBodyError, /not a valid SeriesBody/);
+  });
+
+  it('unsorted labels', () => {
+    const bad = { ...twoSeries[1]!, labels: [{ name: 'job', value: 'api' }, { name: '__name__', value: 'up' }] };
+    expectReject(bodyWith([bad]), InvalidSeriesError, /not sorted by name/);
+  });
+
+  it('duplicate labels', () => {
+    const bad = { ...twoSeries[1]!, labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }, { name: 'job', value: 'b' }] };
+    expectReject(bodyWith([bad]), InvalidSeriesError, /label job appears twice/);
+  });
+
+  it('a series without __name__, an empty value and an invalid label name', () => {
+    expectReject(bodyWith([{ ...twoSeries[1]!, labels: [{ name: 'job', value: 'a' }] }]), InvalidSeriesError, /no __name__/);
+    expectReject(bodyWith([{ ...twoSeries[1]!, labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: '' }] }]), InvalidSeriesError, /empty value/);
+    expectReject(bodyWith([{ ...twoSeries[1]!, labels: [{ name: '__name__', value: 'up' }, { name: 'a-b', value: 'x' }] }]), InvalidSeriesError, /not a valid Prometheus label name/);
+  });
+
+  it('series out of order or repeated', () => {
+    expectReject(bodyWith([twoSeries[1]!, twoSeries[0]!]), InvalidSeriesError, /not sorted and unique/);
+    expectReject(bodyWith([twoSeries[1]!, twoSeries[1]!]), InvalidSeriesError, /not sorted and unique/);
+  });
+
+  it('samples out of time order', () => {
+    expectReject(bodyWith([series('up', {}, [[2, 1], [1, 1]])]), InvalidSeriesError, /not sorted by timestamp/);
+  });
+
+  it('a header that disagrees with the object key', () => {
+    const bytes = good();
+    const otherTenant = parseDataKey(segmentKey('team-b', 3, sampleUlid));
+    expectReject(bytes, HeaderMismatchError, /header says tenant "team-a" but the key .* says "team-b"/, { expectKey: otherTenant });
+    const otherShard = parseDataKey(segmentKey('team-a', 4, sampleUlid));
+    expectReject(bytes, HeaderMismatchError, /shard 3 but the key/, { expectKey: otherShard });
+    const aBlock = parseDataKey(`blocks/team-a/3/L1/${sampleUlid}.blk`);
+    expectReject(bytes, HeaderMismatchError, /kind "segment" but the key/, { expectKey: aBlock });
+  });
+
+  it('a header whose counts or time range disagree with the body', () => {
+    const entry = encodeSeriesEntry(twoSeries[1]!);
+    const fields = oneSampleFields;
+    assert.doesNotThrow(() => decodeFile(assembleFile(fields, [sealChunk(entry)])));
+    expectReject(assembleFile({ ...fields, seriesCount: 2 }, [sealChunk(entry)]), HeaderMismatchError, /declares 2 series and 1 samples, the body holds 1 and 1/);
+    expectReject(assembleFile({ ...fields, sampleCount: 5 }, [sealChunk(entry)]), HeaderMismatchError, /declares 1 series and 5 samples/);
+    expectReject(assembleFile({ ...fields, maxTimeMs: 1400, minTimeMs: 0 }, [sealChunk(entry)]), HeaderMismatchError, /outside the header's time range/);
+  });
+
+  it('a segment that names sources, and a kind that disagrees with the level', () => {
+    const bytes = good();
+    bytes[5] = 2; // claims to be a block while the header says level 0
+    expectReject(resealHeader(bytes), HeaderMismatchError, /a block cannot have level 0/);
+  });
+});
+
+describe('segment format: the encoder refuses', () => {
+  it('invalid series and out-of-order adds, naming the series', () => {
+    const writer = new FileWriter(segmentIdentity());
+    assert.throws(() => writer.add(series('bad name', {}, [[1, 1]])), /metric name "bad name" is not valid/);
+    assert.throws(() => writer.add(series('up', {}, [])), /no samples/);
+    writer.add(twoSeries[1]!);
+    assert.throws(() => writer.add(twoSeries[0]!), /label order without duplicates/);
+  });
+
+  it('a segment with sources', () => {
+    assert.throws(() => new FileWriter(segmentIdentity({ sources: ['segments/x'] })), /cannot name sources/);
+  });
+});
+
+/**
+ * Builds a file whose body holds exactly these series, in this order, bypassing the writer's checks,
+ * so that what is tested is the decoder's own checks.
+ */
+function bodyWith(list: Series[]): Uint8Array {
+  const entries = list.map(encodeSeriesEntry);
+  const decoded = new Uint8Array(entries.reduce((sum, entry) => sum + entry.length, 0));
+  entries.reduce((offset, entry) => (decoded.set(entry, offset), offset + entry.length), 0);
+  const timestamps = list.flatMap((one) => one.samples.map((sample) => sample.timestamp));
+  const fields = {
+    ...segmentIdentity(),
+    sources: [],
+    minTimeMs: Math.min(...timestamps),
+    maxTimeMs: Math.max(...timestamps),
+    seriesCount: list.length,
+    sampleCount: timestamps.length,
+  };
+  return assembleFile(fields, [sealChunk(decoded)]);
+}
