@@ -35,8 +35,8 @@ export class S3ServiceError extends Error {
     super(message);
   }
 
-  toXml(requestId: string): string {
-    const elements = { Code: this.code, Message: this.message, ...this.details, RequestId: requestId };
+  toXml(requestId: string, hostId: string): string {
+    const elements = { Code: this.code, Message: this.message, ...this.details, RequestId: requestId, HostId: hostId };
     const body = Object.entries(elements)
       .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)
       .join('');

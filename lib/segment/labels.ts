@@ -108,6 +108,9 @@ export function fnv1a32(bytes: Uint8Array, start = 0, end = bytes.length): numbe
   return hash >>> 0;
 }
 
+/** Shards per tenant unless STRATA_SHARD_COUNT says otherwise. */
+export const defaultShardCount = 4;
+
 /** The shard a series belongs to: FNV-1a of its label bytes, modulo the tenant's shard count. */
 export function shardOf(labels: readonly Label[], shardCount: number): number {
   return fnv1a32(labelSetBytes(labels)) % shardCount;
