@@ -66,7 +66,3 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
     return 1;
   }
 }
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = await main(process.argv.slice(2));
-}

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Generates the static protobuf code in lib/gen/ from the .proto files in proto/.
-# Run `npm run gen:proto` after editing a .proto file; CI fails when lib/gen/ is out of date.
+# Generates the static protobuf code in lib/gen/ (or the folder given as $1) from the .proto files in
+# proto/. Run `npm run gen:proto` after editing a .proto file; `npm test` fails when lib/gen/ differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=lib/gen
+out=${1:-lib/gen}
 mkdir -p "$out"
 generate() { # generate NAME PROTO...
   local name=$1; shift
@@ -14,5 +14,3 @@ generate() { # generate NAME PROTO...
   sed -i '/^import Long = require("long");$/d' "$out/$name.d.ts"
 }
 generate segment proto/strata/segment.proto
-generate prometheus proto/prometheus/remote.proto
-generate pprof proto/pprof/profile.proto

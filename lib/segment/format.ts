@@ -36,7 +36,7 @@ import {
   UnsupportedVersionError,
 } from './errors.js';
 import type { DataKey } from './keys.js';
-import { compareLabelSets, labelSetProblem, type Label } from './labels.js';
+import { compareLabelSets, labelSetProblem, shardOf, type Label } from './labels.js';
 
 const pb = strata.segment.v1;
 
@@ -361,6 +361,11 @@ export class FileReader {
         if (problem !== undefined) this.fail(InvalidSeriesError, `series ${formatLabels(series.labels)}: ${problem}`);
         if (previous !== undefined && compareLabelSets(previous, series.labels) >= 0) {
           this.fail(InvalidSeriesError, `series are not sorted and unique: ${formatLabels(series.labels)} after ${formatLabels(previous)}`);
+        }
+        // Blocks come from the compactor, which only merges series of one shard; segments may come
+        // from anywhere, and a series in the wrong shard would escape deduplication.
+        if (this.header.kind === 'segment' && shardOf(series.labels, this.header.shardCount) !== this.header.shard) {
+          this.fail(InvalidSeriesError, `series ${formatLabels(series.labels)} belongs to shard ${shardOf(series.labels, this.header.shardCount)} of ${this.header.shardCount}, not ${this.header.shard}`);
         }
         const [first, last] = timeBounds(series);
         if (first < this.header.minTimeMs || last > this.header.maxTimeMs) {

@@ -16,12 +16,12 @@ export function series(name: string, labels: Record<string, string>, samples: Ar
 export function segmentIdentity(overrides: Partial<FileIdentity> = {}): FileIdentity {
   return {
     tenant: 'team-a',
-    shard: 3,
+    shard: 0,
     level: 0,
     id: sampleUlid,
     createdBy: 'strata-test',
     createdAtMs: 1_700_000_000_000,
-    shardCount: 16,
+    shardCount: 1,
     ...overrides,
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import {
@@ -27,6 +28,7 @@ import {
 } from '../../lib/segment/format.js';
 import { parseDataKey, segmentKey } from '../../lib/segment/keys.js';
 import { compareLabelSets } from '../../lib/segment/labels.js';
+import { goldenIdentity, goldenSeries } from '../helpers/golden.js';
 import { sampleUlid, segmentIdentity, series } from '../helpers/segments.js';
 
 const twoSeries = [
@@ -100,9 +102,9 @@ describe('segment format: round trip', () => {
   });
 
   it('writes a block with its sources sorted and checks it against its key', () => {
-    const sources = [segmentKey('team-a', 3, '01JD5Z3Q4R8X9V2W6T7Y0K1M3P'), segmentKey('team-a', 3, sampleUlid)];
+    const sources = [segmentKey('team-a', 0, '01JD5Z3Q4R8X9V2W6T7Y0K1M3P'), segmentKey('team-a', 0, sampleUlid)];
     const bytes = encodeFile(segmentIdentity({ level: 1, id: 'L1-00000007', sources }), twoSeries);
-    const { header } = decodeFile(bytes, { expectKey: parseDataKey('blocks/team-a/3/L1/L1-00000007.blk') });
+    const { header } = decodeFile(bytes, { expectKey: parseDataKey('blocks/team-a/0/L1/L1-00000007.blk') });
     assert.equal(header.kind, 'block');
     assert.deepEqual(header.sources, [...sources].sort());
   });
@@ -252,17 +254,23 @@ describe('segment format: the decoder rejects', () => {
     expectReject(bodyWith([twoSeries[1]!, twoSeries[1]!]), InvalidSeriesError, /not sorted and unique/);
   });
 
+  it('a series in a shard other than the segment\'s', () => {
+    const fields = { ...oneSampleFields, shard: 1, shardCount: 2 };
+    const entry = encodeSeriesEntry(twoSeries[1]!); // up{job="api"} hashes to shard 0 of 2
+    expectReject(assembleFile(fields, [sealChunk(entry)]), InvalidSeriesError, /belongs to shard 0 of 2, not 1/);
+  });
+
   it('samples out of time order', () => {
     expectReject(bodyWith([series('up', {}, [[2, 1], [1, 1]])]), InvalidSeriesError, /not sorted by timestamp/);
   });
 
   it('a header that disagrees with the object key', () => {
     const bytes = good();
-    const otherTenant = parseDataKey(segmentKey('team-b', 3, sampleUlid));
+    const otherTenant = parseDataKey(segmentKey('team-b', 0, sampleUlid));
     expectReject(bytes, HeaderMismatchError, /header says tenant "team-a" but the key .* says "team-b"/, { expectKey: otherTenant });
-    const otherShard = parseDataKey(segmentKey('team-a', 4, sampleUlid));
-    expectReject(bytes, HeaderMismatchError, /shard 3 but the key/, { expectKey: otherShard });
-    const aBlock = parseDataKey(`blocks/team-a/3/L1/${sampleUlid}.blk`);
+    const otherShard = parseDataKey(segmentKey('team-a', 1, sampleUlid));
+    expectReject(bytes, HeaderMismatchError, /shard 0 but the key/, { expectKey: otherShard });
+    const aBlock = parseDataKey(`blocks/team-a/0/L1/${sampleUlid}.blk`);
     expectReject(bytes, HeaderMismatchError, /kind "segment" but the key/, { expectKey: aBlock });
   });
 
@@ -315,3 +323,17 @@ function bodyWith(list: Series[]): Uint8Array {
   };
   return assembleFile(fields, [sealChunk(decoded)]);
 }
+
+describe('segment format: golden file', () => {
+  it('encodes the fixed input to the committed bytes, and decodes them back', () => {
+    // If this fails, the format changed: bump the version or keep old files readable, then
+    // regenerate test/fixtures/segment/golden.seg on purpose.
+    const golden = readFileSync(new URL('../fixtures/segment/golden.seg', import.meta.url));
+    assert.deepEqual(Buffer.from(encodeFile(goldenIdentity, goldenSeries)), golden);
+    const { header, series: decoded } = decodeFile(golden);
+    assert.equal(header.tenant, 'golden');
+    assert.equal(header.sampleCount, 5);
+    assert.ok(Number.isNaN(decoded.find((s) => s.labels[0]!.value === 'up')!.samples[1]!.value));
+    assert.deepEqual(decoded.find((s) => s.stacks.length > 0)!.functions, ['main', 'serve', 'checksum']);
+  });
+});
