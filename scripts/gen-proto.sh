@@ -14,3 +14,5 @@ generate() { # generate NAME PROTO...
   sed -i '/^import Long = require("long");$/d' "$out/$name.d.ts"
 }
 generate segment proto/strata/segment.proto
+generate prometheus proto/prometheus/remote.proto
+generate pprof proto/pprof/profile.proto
