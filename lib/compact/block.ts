@@ -1,0 +1,76 @@
+/**
+ * Building one block from a job's sources: open and verify each source, merge them, and encode the
+ * result under the job's identity. A source that turns out to be corrupt, before or during the merge,
+ * is set aside and the merge starts again without it, so the block is the same whichever way the
+ * corruption was found.
+ */
+import { SegmentFormatError } from '../segment/errors.js';
+import { FileReader, FileWriter, type FileIdentity, type ReadLimits, type Series } from '../segment/format.js';
+import { parseDataKey } from '../segment/keys.js';
+import { mergeSeries, newMergeStats, type MergeStats } from './merge.js';
+
+export interface SourceObject {
+  key: string;
+  bytes: Uint8Array;
+}
+
+export interface RejectedSource {
+  key: string;
+  error: SegmentFormatError;
+}
+
+export interface BuiltBlock {
+  bytes: Uint8Array;
+  /** Keys of the sources whose series the block holds (sorted). */
+  sources: string[];
+  rejected: RejectedSource[];
+  stats: MergeStats;
+}
+
+/** Thrown inside the merge to say which source broke. */
+class SourceFailure extends Error {
+  constructor(
+    readonly key: string,
+    readonly error: SegmentFormatError,
+  ) {
+    super(error.message);
+  }
+}
+
+/**
+ * Merges `sources` (sorted by key, as job specs list them) into one block. `identity.sources` is
+ * set from the sources that were used; rejected ones are reported, not thrown.
+ */
+export function buildBlock(identity: Omit<FileIdentity, 'sources'>, sources: readonly SourceObject[], limits?: Partial<ReadLimits>): BuiltBlock {
+  const rejected: RejectedSource[] = [];
+  let usable: Array<{ key: string; reader: FileReader }> = [];
+  for (const source of sources) {
+    try {
+      usable.push({ key: source.key, reader: FileReader.open(source.bytes, { expectKey: parseDataKey(source.key), ...(limits ? { limits } : {}) }) });
+    } catch (error) {
+      if (!(error instanceof SegmentFormatError)) throw error;
+      rejected.push({ key: source.key, error });
+    }
+  }
+  for (;;) {
+    const stats = newMergeStats();
+    const writer = new FileWriter({ ...identity, sources: usable.map((source) => source.key) });
+    try {
+      for (const series of mergeSeries(usable.map(({ key, reader }) => tagFailures(key, reader.series())), stats)) writer.add(series);
+      return { bytes: writer.finish(), sources: usable.map((source) => source.key).sort(), rejected, stats };
+    } catch (error) {
+      if (!(error instanceof SourceFailure)) throw error;
+      rejected.push({ key: error.key, error: error.error });
+      usable = usable.filter((source) => source.key !== error.key);
+    }
+  }
+}
+
+function* tagFailures(key: string, series: Iterable<Series>): Generator<Series> {
+  try {
+    yield* series;
+  } catch (error) {
+    if (error instanceof SegmentFormatError) throw new SourceFailure(key, error);
+    throw error;
+  }
+}

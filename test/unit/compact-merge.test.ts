@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { buildBlock } from '../../lib/compact/block.js';
+import { compareValueBits, mergeSeries, newMergeStats } from '../../lib/compact/merge.js';
+import { decodeFile, encodeFile, type Series } from '../../lib/segment/format.js';
+import { segmentKey } from '../../lib/segment/keys.js';
+import { series, segmentIdentity } from '../helpers/segments.js';
+
+const ulids = ['01JD5Z3Q4R8X9V2W6T7Y0K1M3A', '01JD5Z3Q4R8X9V2W6T7Y0K1M3B', '01JD5Z3Q4R8X9V2W6T7Y0K1M3C'];
+
+function source(index: number, list: Series[]) {
+  const key = segmentKey('team-a', 0, ulids[index]!);
+  return { key, bytes: encodeFile(segmentIdentity({ id: ulids[index]! }), list) };
+}
+
+const blockIdentity = { ...segmentIdentity(), level: 1, id: 'L1-00000001' };
+const rows = (s: Series) => s.samples.map((x) => [x.timestamp, x.value]);
+
+describe('compaction merge', () => {
+  it('interleaves series from all sources in label order, each once', () => {
+    const merged = [
+      ...mergeSeries([
+        [series('a', {}, [[1, 1]]), series('c', {}, [[1, 1]])],
+        [series('b', {}, [[1, 1]]), series('c', {}, [[2, 2]])],
+      ]),
+    ];
+    assert.deepEqual(merged.map((s) => s.labels[0]!.value), ['a', 'b', 'c']);
+    assert.deepEqual(rows(merged[2]!), [[1, 1], [2, 2]]);
+  });
+
+  it('drops exact duplicate rows and keeps different values at one timestamp', () => {
+    const stats = newMergeStats();
+    const [merged] = [
+      ...mergeSeries([[series('up', {}, [[1, 1], [2, 5]])], [series('up', {}, [[1, 1], [2, 7], [3, 1]])]], stats),
+    ];
+    assert.deepEqual(rows(merged!), [[1, 1], [2, 5], [2, 7], [3, 1]]);
+    assert.deepEqual(stats, { series: 1, samplesIn: 5, samplesOut: 4, stacksIn: 0, stacksOut: 0 });
+  });
+
+  it('tells NaN payloads and signed zeros apart', () => {
+    const stale = new DataView(new ArrayBuffer(8));
+    stale.setUint32(0, 0x7ff00000);
+    stale.setUint32(4, 0x00000002); // Prometheus' stale marker
+    assert.notEqual(compareValueBits(stale.getFloat64(0), Number.NaN), 0);
+    assert.notEqual(compareValueBits(0, -0), 0);
+    assert.equal(compareValueBits(1.5, 1.5), 0);
+  });
+
+  it('merges profile stacks into one function table and drops duplicate stacks', () => {
+    const a: Series = { ...series('cpu', {}, [[1, 3]]), functions: ['main', 'work'], stacks: [{ timestamp: 1, frames: [1, 0], value: 3 }] };
+    const b: Series = {
+      ...series('cpu', {}, [[1, 3], [2, 4]]),
+      functions: ['idle', 'work', 'main'],
+      stacks: [{ timestamp: 1, frames: [1, 2], value: 3 }, { timestamp: 2, frames: [0, 2], value: 4 }],
+    };
+    const [merged] = [...mergeSeries([[a], [b]])];
+    assert.deepEqual(merged!.functions, ['work', 'main', 'idle']); // in order of first use, leaf first
+    assert.deepEqual(merged!.stacks.map((s) => [s.timestamp, s.frames.map((f) => merged!.functions[f]), s.value]), [
+      [1, ['work', 'main'], 3],
+      [2, ['idle', 'main'], 4],
+    ]);
+  });
+
+  it('property: any split of a data set into sources, with overlaps, merges back to the data set', () => {
+    const dataSet = fc.uniqueArray(
+      fc.record({ name: fc.constantFrom('a', 'b', 'c', 'd'), job: fc.constantFrom('x', 'y'), t: fc.integer({ min: 0, max: 50 }), v: fc.integer({ min: 0, max: 3 }) }),
+      { selector: (r) => `${r.name}/${r.job}/${r.t}/${r.v}`, minLength: 1, maxLength: 60 },
+    );
+    fc.assert(
+      fc.property(dataSet, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 60, maxLength: 60 }), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), (rowsIn, placement, duplicated) => {
+        const perSource: Array<Map<string, Array<[number, number]>>> = [new Map(), new Map(), new Map()];
+        rowsIn.forEach((row, i) => {
+          const targets = duplicated[i] ? [placement[i]!, (placement[i]! + 1) % 3] : [placement[i]!];
+          for (const target of targets) {
+            const key = `${row.name}/${row.job}`;
+            perSource[target]!.set(key, [...(perSource[target]!.get(key) ?? []), [row.t, row.v]]);
+          }
+        });
+        const sources = perSource.map((map, index) =>
+          source(index, [...map].map(([key, samples]) => series(key.split('/')[0]!, { job: key.split('/')[1]! }, samples.sort((p, q) => p[0] - q[0] || p[1] - q[1])))),
+        );
+        const block = buildBlock(blockIdentity, sources);
+        const out = decodeFile(block.bytes).series.flatMap((s) => s.samples.map((x) => `${s.labels[0]!.value}/${s.labels[1]!.value}/${x.timestamp}/${x.value}`));
+        assert.deepEqual(out.sort(), rowsIn.map((r) => `${r.name}/${r.job}/${r.t}/${r.v}`).sort());
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('building a block', () => {
+  const good = [source(0, [series('up', { job: 'a' }, [[1, 1]])]), source(1, [series('up', { job: 'a' }, [[2, 1]]), series('up', { job: 'b' }, [[2, 1]])])];
+
+  it('is byte-identical when built again from the same sources', () => {
+    assert.deepEqual(buildBlock(blockIdentity, good).bytes, buildBlock(blockIdentity, good).bytes);
+  });
+
+  it('names its sources in the header', () => {
+    const { bytes, sources } = buildBlock(blockIdentity, good);
+    assert.deepEqual(decodeFile(bytes).header.sources, good.map((s) => s.key).sort());
+    assert.deepEqual(sources, good.map((s) => s.key).sort());
+  });
+
+  it('sets aside a corrupt source, found on open or mid-merge, and builds the same block without it', () => {
+    const truncated = { key: source(2, []).key, bytes: good[0]!.bytes.subarray(0, 20) };
+    const withBadOpen = buildBlock(blockIdentity, [...good, truncated]);
+    assert.deepEqual(withBadOpen.rejected.map((r) => r.key), [truncated.key]);
+    assert.match(withBadOpen.rejected[0]!.error.message, /ends inside|shorter/);
+
+    // Header says one key, the object sits under another: rejected when opened against its key.
+    const misplaced = { key: segmentKey('team-a', 0, ulids[2]!), bytes: good[0]!.bytes };
+    const withMisplaced = buildBlock(blockIdentity, [...good, misplaced]);
+    assert.deepEqual(withMisplaced.rejected.map((r) => r.key), [misplaced.key]);
+    assert.deepEqual(withMisplaced.bytes, buildBlock(blockIdentity, good).bytes);
+  });
+});
