@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { encodeTime } from 'ulid';
-import { FileReader, FileWriter, encodeSeriesEntry, type FileHeader, type Series } from './format.js';
+import { encodeSeriesEntry } from './encode.js';
+import { FileReader, FileWriter, type FileHeader, type Series } from './format.js';
 import { segmentKey } from './keys.js';
 import { compareLabelSets, shardOf } from './labels.js';
 

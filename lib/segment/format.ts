@@ -24,6 +24,7 @@ import { crc32 } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import snappy from 'snappyjs';
 import { strata } from '../gen/segment.js';
+import { encodeSeriesEntry } from './encode.js';
 import {
   BadMagicError,
   ChecksumMismatchError,
@@ -229,12 +230,6 @@ export function assembleFile(fields: AssembledHeader, chunks: readonly Uint8Arra
   return out;
 }
 
-/** Encodes one series as a SeriesBody entry (field 1, length-delimited), without checking it. */
-export function encodeSeriesEntry(series: Series): Uint8Array {
-  const writer = protobuf.Writer.create();
-  pb.Series.encode(series, writer.uint32(0x0a).fork()).ldelim();
-  return writer.finish();
-}
 
 /** Encodes a whole file from series in any order (they are sorted here). */
 export function encodeFile(identity: FileIdentity, series: readonly Series[]): Uint8Array {

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
+import protobuf from 'protobufjs/minimal.js';
+import { strata } from '../../lib/gen/segment.js';
 import {
   BadMagicError,
   ChecksumMismatchError,
@@ -21,13 +23,13 @@ import {
   chunkHeaderBytes,
   decodeFile,
   encodeFile,
-  encodeSeriesEntry,
   preambleBytes,
   sealChunk,
   type Series,
 } from '../../lib/segment/format.js';
 import { parseDataKey, segmentKey } from '../../lib/segment/keys.js';
 import { compareLabelSets } from '../../lib/segment/labels.js';
+import { encodeSeriesEntry } from '../../lib/segment/encode.js';
 import { goldenIdentity, goldenSeries } from '../helpers/golden.js';
 import { sampleUlid, segmentIdentity, series } from '../helpers/segments.js';
 
@@ -335,5 +337,36 @@ describe('segment format: golden file', () => {
     assert.equal(header.sampleCount, 5);
     assert.ok(Number.isNaN(decoded.find((s) => s.labels[0]!.value === 'up')!.samples[1]!.value));
     assert.deepEqual(decoded.find((s) => s.stacks.length > 0)!.functions, ['main', 'serve', 'checksum']);
+  });
+});
+
+describe('segment format: the direct encoder', () => {
+  it('writes what protobufjs decodes back, for zeros, negative times, NaN and stacks too', () => {
+    const tricky: Series = {
+      labels: [{ name: '__name__', value: 'm' }, { name: 'ü', value: '日本' }],
+      samples: [
+        { timestamp: -1, value: 0 },
+        { timestamp: 0, value: -0 },
+        { timestamp: 2 ** 52, value: Number.NaN },
+      ],
+      functions: ['', 'f'],
+      stacks: [{ timestamp: 0, frames: [], value: 0 }, { timestamp: 5, frames: [1, 0, 300], value: -2.5 }],
+    };
+    const decoded = strata.segment.v1.SeriesBody.decode(encodeSeriesEntry(tricky)).series[0]!;
+    assert.deepEqual(decoded.labels.map((l) => [l.name, l.value]), [['__name__', 'm'], ['ü', '日本']]);
+    assert.deepEqual(decoded.samples.map((s) => [s.timestamp, Object.is(s.value, -0) ? '-0' : s.value]), [[-1, 0], [0, '-0'], [2 ** 52, Number.NaN]]);
+    assert.deepEqual(decoded.functions, ['', 'f']);
+    assert.deepEqual(decoded.stacks.map((s) => [s.timestamp, [...s.frames], s.value]), [[0, [], 0], [5, [1, 0, 300], -2.5]]);
+  });
+
+  it('matches protobufjs byte for byte when no field is at its default', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 2 ** 50 }), fc.double({ noDefaultInfinity: true }).filter((v) => v !== 0))), (pairs) => {
+        const one = series('m', { a: 'x' }, pairs.map(([t, v]) => [t, v]));
+        const writer = protobuf.Writer.create();
+        strata.segment.v1.Series.encode(one, writer.uint32(0x0a).fork()).ldelim();
+        assert.deepEqual(Buffer.from(encodeSeriesEntry(one)), Buffer.from(writer.finish()));
+      }),
+    );
   });
 });

@@ -1,0 +1,135 @@
+/**
+ * `npm run bench:compact`: merging N segments into one block, against the decode-only floor
+ * (decompress and decode the same inputs, nothing else), in the same run on the same files.
+ *
+ * Each measurement runs in a fresh child process so that its peak RSS (getrusage maxrss) is its
+ * own: the figure to hold against a 512 MB Lambda. Inputs are scrape-like series: every series in
+ * every segment, consecutive 15 s samples, so the merge does real work on each series.
+ *
+ *   npm run bench:compact -- [--segments 20] [--segment-mib 8] [--rounds 3]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildBlock } from '../../lib/compact/block.js';
+import { contentUlid } from '../../lib/segment/build.js';
+import { FileReader, FileWriter, type Series } from '../../lib/segment/format.js';
+import { segmentKey } from '../../lib/segment/keys.js';
+
+interface Measurement {
+  cpuSeconds: number;
+  samples: number;
+  inputBytes: number;
+  outputBytes: number;
+  maxRssMb: number;
+}
+
+const tenant = 'bench';
+
+function childMain(mode: string, dir: string): void {
+  const files = readdirSync(dir).filter((name) => name.endsWith('.seg')).sort();
+  const sources = files.map((name) => ({ key: segmentKey(tenant, 0, name.slice(0, -4)), bytes: readFileSync(join(dir, name)) }));
+  const inputBytes = sources.reduce((sum, source) => sum + source.bytes.length, 0);
+  const start = process.cpuUsage();
+  let samples = 0;
+  let outputBytes = 0;
+  if (mode === 'floor') {
+    for (const source of sources) for (const series of FileReader.open(source.bytes).series()) samples += series.samples.length;
+  } else {
+    const block = buildBlock({ tenant, shard: 0, level: 1, id: 'L1-bench', createdBy: 'bench', createdAtMs: 0, shardCount: 1 }, sources);
+    samples = block.stats.samplesIn;
+    outputBytes = block.bytes.length;
+  }
+  const used = process.cpuUsage(start);
+  const result: Measurement = {
+    cpuSeconds: (used.user + used.system) / 1e6,
+    samples,
+    inputBytes,
+    outputBytes,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(result));
+}
+
+/** Writes `count` segments of about `mib` MiB each; returns the folder. */
+function makeInputs(count: number, mib: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-compact-'));
+  const seriesCount = 20_000;
+  // About 6.5 bytes per sample compressed for this data (measured); size the samples per series to hit `mib`.
+  const samplesPerSeries = Math.max(1, Math.round((mib * 2 ** 20) / 6.5 / seriesCount));
+  for (let s = 0; s < count; s++) {
+    const id = contentUlid(1.7e12 + s * 1000, new Uint8Array(32).fill(s + 1));
+    const writer = new FileWriter({ tenant, shard: 0, level: 0, id, createdBy: 'bench', createdAtMs: 0, shardCount: 1 });
+    const names = Array.from({ length: seriesCount }, (_, i) => `/api/v1/item/${String(i).padStart(6, '0')}`);
+    for (let i = 0; i < seriesCount; i++) {
+      const series: Series = {
+        labels: [
+          { name: '__name__', value: 'http_requests_total' },
+          { name: 'instance', value: `node-${String(i >> 6).padStart(4, '0')}:9100` },
+          { name: 'job', value: 'api' },
+          { name: 'path', value: names[i]! },
+        ],
+        samples: Array.from({ length: samplesPerSeries }, (_, k) => ({
+          timestamp: 1.7e12 + (s * samplesPerSeries + k) * 15_000,
+          value: i * 7 + (s * samplesPerSeries + k) * 3,
+        })),
+        functions: [],
+        stacks: [],
+      };
+      writer.add(series);
+    }
+    writeFileSync(join(dir, `${id}.seg`), writer.finish());
+  }
+  return dir;
+}
+
+function measure(mode: 'floor' | 'merge', dir: string): Measurement {
+  const output = execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--child', mode, dir], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(output) as Measurement;
+}
+
+function parentMain(args: string[]): void {
+  const { values } = parseArgs({ args, options: { segments: { type: 'string' }, 'segment-mib': { type: 'string' }, rounds: { type: 'string' } } });
+  const count = Number(values.segments ?? 20);
+  const mib = Number(values['segment-mib'] ?? 8);
+  const rounds = Number(values.rounds ?? 3);
+  process.stderr.write(`writing ${count} segments of ~${mib} MiB…\n`);
+  const dir = makeInputs(count, mib);
+  try {
+    const rows: Array<{ round: number; floor: Measurement; merge: Measurement }> = [];
+    for (let round = 1; round <= rounds; round++) {
+      rows.push({ round, floor: measure('floor', dir), merge: measure('merge', dir) });
+      process.stderr.write(`round ${round}/${rounds} done\n`);
+    }
+    const { samples, inputBytes } = rows[0]!.floor;
+    console.log(`inputs: ${count} segments, ${(inputBytes / 2 ** 20).toFixed(1)} MiB compressed, ${(samples / 1e6).toFixed(2)}M samples`);
+    console.log('round  floor Msamples/s  merge Msamples/s  merge MB/s  ratio  floor RSS MB  merge RSS MB');
+    for (const { round, floor, merge } of rows) {
+      console.log(
+        [
+          String(round).padEnd(5),
+          (floor.samples / floor.cpuSeconds / 1e6).toFixed(2).padStart(16),
+          (merge.samples / merge.cpuSeconds / 1e6).toFixed(2).padStart(17),
+          (merge.inputBytes / merge.cpuSeconds / 2 ** 20).toFixed(1).padStart(11),
+          (floor.cpuSeconds / merge.cpuSeconds).toFixed(2).padStart(6),
+          floor.maxRssMb.toFixed(0).padStart(13),
+          merge.maxRssMb.toFixed(0).padStart(13),
+        ].join(' '),
+      );
+    }
+    const best = (key: 'floor' | 'merge') => Math.min(...rows.map((row) => row[key].cpuSeconds));
+    console.log(`best-of-${rounds} ratio merge/floor (samples per CPU-second): ${(best('floor') / best('merge')).toFixed(2)} (target ≥ 0.60)`);
+    console.log(`peak RSS of the merge: ${Math.max(...rows.map((row) => row.merge.maxRssMb)).toFixed(0)} MB (Lambda: 512 MB)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') childMain(argv[1]!, argv[2]!);
+else parentMain(argv);
