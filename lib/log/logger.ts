@@ -28,7 +28,9 @@ export function jsonLogger(options: { level?: LogLevel; write?: (line: string) =
   const base = options.fields ?? {};
   const emit = (level: LogLevel) => (message: string, fields: LogFields = {}) => {
     if (levelRank[level] < minimum) return;
-    write(JSON.stringify({ level, time: new Date().toISOString(), message, ...base, ...fields }, replaceErrors));
+    const head = { level, time: new Date().toISOString(), message };
+    // The head is written last as well, so that a field named like it cannot overwrite it.
+    write(JSON.stringify(Object.assign({}, head, base, fields, head), replaceErrors));
   };
   return {
     debug: emit('debug'),

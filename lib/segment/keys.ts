@@ -144,6 +144,16 @@ export function parseDataKey(key: string): DataKey {
   return { kind: 'block', key, tenant, shard, level, id };
 }
 
+/** Parses `state/{tenant}/{shard}.json`, or returns undefined for any other key. */
+export function parseStateKey(key: string): { tenant: string; shard: number } | undefined {
+  const match = /^state\/([^/]+)\/(0|[1-9][0-9]{0,4})\.json$/.exec(key);
+  if (match === null) return undefined;
+  const tenant = match[1]!;
+  const shard = Number(match[2]);
+  if (tenantProblem(tenant) !== undefined || shard >= maxShards) return undefined;
+  return { tenant, shard };
+}
+
 /** Decodes a key from an S3 event notification: URL-encoded, with "+" standing for a space. */
 export function decodeEventKey(encoded: string): string {
   return decodeURIComponent(encoded.replace(/\+/g, ' '));

@@ -353,10 +353,10 @@ describe('segment format: the direct encoder', () => {
       stacks: [{ timestamp: 0, frames: [], value: 0 }, { timestamp: 5, frames: [1, 0, 300], value: -2.5 }],
     };
     const decoded = strata.segment.v1.SeriesBody.decode(encodeSeriesEntry(tricky)).series[0]!;
-    assert.deepEqual(decoded.labels.map((l) => [l.name, l.value]), [['__name__', 'm'], ['ü', '日本']]);
-    assert.deepEqual(decoded.samples.map((s) => [s.timestamp, Object.is(s.value, -0) ? '-0' : s.value]), [[-1, 0], [0, '-0'], [2 ** 52, Number.NaN]]);
+    assert.deepEqual(decoded.labels!.map((l) => [l.name, l.value]), [['__name__', 'm'], ['ü', '日本']]);
+    assert.deepEqual(decoded.samples!.map((s) => [s.timestamp, Object.is(s.value, -0) ? '-0' : s.value]), [[-1, 0], [0, '-0'], [2 ** 52, Number.NaN]]);
     assert.deepEqual(decoded.functions, ['', 'f']);
-    assert.deepEqual(decoded.stacks.map((s) => [s.timestamp, [...s.frames], s.value]), [[0, [], 0], [5, [1, 0, 300], -2.5]]);
+    assert.deepEqual(decoded.stacks!.map((s) => [s.timestamp, [...s.frames!], s.value]), [[0, [], 0], [5, [1, 0, 300], -2.5]]);
   });
 
   it('matches protobufjs byte for byte when no field is at its default', () => {

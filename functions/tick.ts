@@ -1,0 +1,55 @@
+/**
+ * Lambda: a scheduled event (e.g. every minute) → the tick. Builds the dependencies once per
+ * container from the environment; fails the invocation when some shard's work failed, so it shows
+ * in the function's errors (the next tick retries it anyway). The local scheduler calls this handler.
+ */
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { createS3Client, createSqsClient, type Env } from '../lib/aws/clients.js';
+import { S3ObjectStore } from '../lib/aws/s3.js';
+import { SqsMessageQueue } from '../lib/aws/sqs.js';
+import { jsonLogger, type Logger } from '../lib/log/logger.js';
+import { plannerConfigFromEnv } from '../lib/plan/config.js';
+import { runTick, type TickDeps, type TickReport } from '../lib/tick/tick.js';
+
+export interface TickHandlerOptions {
+  env?: Env;
+  logger?: Logger;
+}
+
+export type TickHandler = (event: ScheduledEvent, context?: Context) => Promise<TickReport>;
+
+export class TickFailedError extends Error {
+  override name = 'TickFailedError';
+  constructor(readonly report: TickReport) {
+    super(`the tick failed for ${report.failures} shard(s) or object(s); see the log`);
+  }
+}
+
+export function createTickHandler(options: TickHandlerOptions = {}): TickHandler {
+  let deps: TickDeps | undefined;
+  return async (_event, context) => {
+    deps ??= tickDeps(options);
+    const logger = deps.logger.child(context?.awsRequestId === undefined ? {} : { requestId: context.awsRequestId });
+    const report = await runTick({ ...deps, logger });
+    if (report.failures > 0) throw new TickFailedError(report);
+    return report;
+  };
+}
+
+function tickDeps(options: TickHandlerOptions): TickDeps {
+  const env = options.env ?? process.env;
+  const config = plannerConfigFromEnv(env);
+  const logger = options.logger ?? jsonLogger({ level: config.logLevel, fields: { function: 'tick' } });
+  return {
+    store: new S3ObjectStore(createS3Client(env), config.bucket),
+    jobs: new SqsMessageQueue(createSqsClient(env), config.jobsQueueUrl),
+    logger,
+    limits: config.limits,
+    cas: { maxAttempts: config.maxStateAttempts },
+    leaseMs: config.leaseMs,
+    cleanupDelayMs: config.cleanupDelayMs,
+    adoptAfterMs: config.adoptAfterMs,
+  };
+}
+
+export const handler: TickHandler = createTickHandler();

@@ -1,0 +1,82 @@
+/**
+ * The planner's and tick's settings from an environment record. Only functions/ pass process.env
+ * here; everything in lib/ takes the parsed values. Invalid values fail at start-up, loudly.
+ *
+ *   STRATA_BUCKET, STRATA_JOBS_QUEUE_URL            required
+ *   STRATA_L0_MAX_SEGMENTS (20)  STRATA_L0_MAX_BYTES (64 MiB)  STRATA_L0_MAX_AGE_SECONDS (30)
+ *   STRATA_L1_MAX_BLOCKS (10)    STRATA_L1_MAX_BYTES (none)    STRATA_L1_MAX_AGE_SECONDS (900)
+ *   STRATA_L2_MAX_BLOCKS (10)    STRATA_L2_MAX_BYTES (none)    STRATA_L2_MAX_AGE_SECONDS (10800)
+ *   STRATA_MAX_PENDING_SEGMENTS (500)  STRATA_MAX_OPEN_JOBS (32)  STRATA_STATE_MAX_ATTEMPTS (8)
+ *   STRATA_DISPATCH_LEASE_SECONDS (300)  STRATA_CLEANUP_DELAY_SECONDS (60)  STRATA_ADOPT_AFTER_SECONDS (120)
+ *   STRATA_LOG_LEVEL (info)
+ */
+import type { Env } from '../aws/clients.js';
+import { isLogLevel, type LogLevel } from '../log/logger.js';
+import { PlanConfigError } from './errors.js';
+import { planLimits, type LevelLimits, type PlanLimits } from './limits.js';
+
+export interface PlannerConfig {
+  bucket: string;
+  jobsQueueUrl: string;
+  limits: PlanLimits;
+  maxStateAttempts: number;
+  leaseMs: number;
+  cleanupDelayMs: number;
+  adoptAfterMs: number;
+  logLevel: LogLevel;
+}
+
+export function plannerConfigFromEnv(env: Env): PlannerConfig {
+  const levels: Array<Partial<LevelLimits>> = [0, 1, 2].map((level) => {
+    const items = level === 0 ? 'SEGMENTS' : 'BLOCKS';
+    const entry: Partial<LevelLimits> = {};
+    const maxItems = integer(env, `STRATA_L${level}_MAX_${items}`);
+    const maxBytes = integer(env, `STRATA_L${level}_MAX_BYTES`);
+    const maxAge = seconds(env, `STRATA_L${level}_MAX_AGE_SECONDS`);
+    if (maxItems !== undefined) entry.maxItems = maxItems;
+    if (maxBytes !== undefined) entry.maxBytes = maxBytes;
+    if (maxAge !== undefined) entry.maxAgeMs = maxAge;
+    return entry;
+  });
+  const maxPendingSegments = integer(env, 'STRATA_MAX_PENDING_SEGMENTS');
+  const maxOpenJobs = integer(env, 'STRATA_MAX_OPEN_JOBS');
+  const logLevel = (env['STRATA_LOG_LEVEL'] ?? 'info').trim() || 'info';
+  if (!isLogLevel(logLevel)) throw new PlanConfigError(`STRATA_LOG_LEVEL must be debug, info, warn or error, got ${JSON.stringify(logLevel)}`);
+  return {
+    bucket: required(env, 'STRATA_BUCKET'),
+    jobsQueueUrl: required(env, 'STRATA_JOBS_QUEUE_URL'),
+    limits: planLimits({
+      levels,
+      ...(maxPendingSegments === undefined ? {} : { maxPendingSegments }),
+      ...(maxOpenJobs === undefined ? {} : { maxOpenJobs }),
+    }),
+    maxStateAttempts: integer(env, 'STRATA_STATE_MAX_ATTEMPTS') ?? 8,
+    leaseMs: seconds(env, 'STRATA_DISPATCH_LEASE_SECONDS') ?? 300_000,
+    cleanupDelayMs: seconds(env, 'STRATA_CLEANUP_DELAY_SECONDS') ?? 60_000,
+    adoptAfterMs: seconds(env, 'STRATA_ADOPT_AFTER_SECONDS') ?? 120_000,
+    logLevel,
+  };
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new PlanConfigError(`${name} is not set`);
+  return value;
+}
+
+function integer(env: Env, name: string): number | undefined {
+  const text = env[name]?.trim();
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new PlanConfigError(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** Seconds (fractions allowed) → milliseconds. */
+function seconds(env: Env, name: string): number | undefined {
+  const text = env[name]?.trim();
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new PlanConfigError(`${name} must be a non-negative number of seconds, got ${JSON.stringify(text)}`);
+  return Math.round(value * 1000);
+}
