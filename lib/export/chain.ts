@@ -1,0 +1,232 @@
+/**
+ * Appending to a (tenant, shard)'s chain of export records, and finding a job's record again.
+ *
+ * `writeExportRecord` is idempotent per job id. A job first names the record it is about to write in
+ * its claim (`exports/…/jobs/{jobId}.json`, overwritten by each attempt), then writes the record
+ * create-if-absent. So if a job has a record, it is the one its claim names: a retry reads the
+ * claim and that record (two GETs) and gets the same record back, however many records other
+ * jobs appended since (a job redriven from the DLQ hours later included). A job whose claim names a
+ * record of another job (it lost a race) or a missing one has no record and appends.
+ *
+ * Records are only appended (n+1 after reading n), so they are dense: the latest is found by
+ * probing upwards from the delivery state's hint. The compactor runs one job per shard at a time;
+ * concurrent appenders are still safe (create-if-absent decides; the loser re-reads and re-appends).
+ *
+ * Records of jobs that are still open are never pruned: a claim naming a missing record therefore
+ * always means "not this job's".
+ */
+import type { ObjectStore } from '../aws/contract.js';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import type { JobSpec } from '../metastore/types.js';
+import type { RuleEvaluation } from '../rules/evaluate.js';
+import type { RulesSnapshot } from '../rules/types.js';
+import { ExportConflictError, ExportRecordError } from './errors.js';
+import { exportClaimKey, exportClaimPrefix, exportKey, exportPrefix, recordSequence } from './keys.js';
+import { nextRecord, parseRecord, serializeRecord, type ExportRecord, type JobFacts } from './record.js';
+import { readDeliveryState, updateDeliveryState, type DeliveryState } from './state.js';
+
+export interface ExportStoreDeps {
+  store: ObjectStore;
+  logger?: Logger;
+}
+
+/** The fields of a job spec that an export record depends on. */
+export type ExportJob = Pick<JobSpec, 'tenant' | 'shard' | 'id' | 'ts' | 'rulesHash'>;
+
+export interface ExportInput {
+  /** The snapshot named by the job's rulesHash (loadRulesSnapshot). */
+  snapshot: RulesSnapshot;
+  /** evaluateRules / RuleEvaluator over the job's merged series. */
+  evaluation: RuleEvaluation;
+  facts?: JobFacts;
+}
+
+export interface WrittenRecord {
+  /** `existing`: an earlier attempt of the job wrote it; it is returned as stored. */
+  outcome: 'written' | 'existing';
+  key: string;
+  record: ExportRecord;
+}
+
+const maxAppendAttempts = 8;
+
+export async function readExportRecord(store: ObjectStore, tenant: string, shard: number, sequence: number): Promise<ExportRecord | undefined> {
+  const key = exportKey(tenant, shard, sequence);
+  const stored = await store.get(key);
+  if (stored === undefined) return undefined;
+  const record = parseRecord(stored.body, key);
+  if (record.tenant !== tenant || record.shard !== shard || record.sequence !== sequence) {
+    throw new ExportRecordError(`${key} names tenant ${record.tenant}, shard ${record.shard}, sequence ${record.sequence}`);
+  }
+  return record;
+}
+
+/** The record a job wrote, or undefined when it has none. */
+export async function findJobRecord(store: ObjectStore, tenant: string, shard: number, jobId: string): Promise<ExportRecord | undefined> {
+  const claim = await store.get(exportClaimKey(tenant, shard, jobId));
+  if (claim === undefined) return undefined;
+  const sequence = parseClaim(claim.body, jobId);
+  const record = await readExportRecord(store, tenant, shard, sequence);
+  return record?.jobId === jobId ? record : undefined;
+}
+
+/**
+ * The highest record sequence (0 when there is none). Probes upwards from the state's hint,
+ * doubling the step, then bisects; without a hint (no delivery state yet) it lists the prefix.
+ */
+export async function findLatestSequence(store: ObjectStore, tenant: string, shard: number, state?: DeliveryState): Promise<number> {
+  const exists = async (sequence: number) => (await store.head(exportKey(tenant, shard, sequence))) !== undefined;
+  let low = state === undefined ? 0 : Math.max(state.head, state.delivered, state.attempted);
+  if (low === 0) {
+    const prefix = exportPrefix(tenant, shard);
+    for await (const info of store.list(prefix)) low = Math.max(low, recordSequence(info.key, prefix) ?? 0);
+  }
+  let step = 1;
+  let high = low + step;
+  while (await exists(high)) {
+    low = high;
+    step *= 2;
+    high = low + step;
+  }
+  while (high - low > 1) {
+    const middle = low + Math.floor((high - low) / 2);
+    if (await exists(middle)) low = middle;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * Writes the job's export record once: record n = record n−1 + the job's increments. A retry of the
+ * same job (same id) gets the record its earlier attempt wrote, unchanged, wherever it is in the
+ * chain. Call it after the job's block is written and before the job is committed.
+ */
+export async function writeExportRecord(deps: ExportStoreDeps, job: ExportJob, input: ExportInput): Promise<WrittenRecord> {
+  const { store } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const { tenant, shard, id: jobId } = job;
+  if (input.snapshot.hash !== job.rulesHash || input.evaluation.rulesHash !== job.rulesHash) {
+    throw new ExportRecordError(`job ${jobId} was cut with rules ${job.rulesHash}, but evaluated with ${input.evaluation.rulesHash} (snapshot ${input.snapshot.hash})`);
+  }
+  if (input.evaluation.shard !== shard) throw new ExportRecordError(`job ${jobId} is on shard ${shard}, but was evaluated for shard ${input.evaluation.shard}`);
+
+  const existing = await findJobRecord(store, tenant, shard, jobId);
+  if (existing !== undefined) return found(existing);
+
+  const { state } = await readDeliveryState(store, tenant, shard);
+  let latest = await findLatestSequence(store, tenant, shard, state);
+  for (let attempt = 1; attempt <= maxAppendAttempts; attempt++) {
+    const previous = latest === 0 ? undefined : await readExportRecord(store, tenant, shard, latest);
+    if (latest > 0 && previous === undefined) throw new ExportRecordError(`record ${exportKey(tenant, shard, latest)} vanished while appending`);
+    // An overlapping attempt of this very job may have appended since the claim was read.
+    if (previous?.jobId === jobId) return found(previous);
+    const record = nextRecord(previous, {
+      tenant,
+      shard,
+      jobId,
+      jobTs: job.ts,
+      snapshot: input.snapshot,
+      evaluation: input.evaluation,
+      ...(input.facts === undefined ? {} : { facts: input.facts }),
+      exportFailures: state.failures,
+    });
+    const key = exportKey(tenant, shard, record.sequence);
+    await store.put(exportClaimKey(tenant, shard, jobId), claimBody(jobId, record.sequence), { contentType: 'application/json' });
+    const outcome = await store.putIfAbsent(key, serializeRecord(record), { contentType: 'application/json' });
+    if (outcome.outcome === 'written') {
+      logger.info('export record written', { tenant, shard, jobId, sequence: record.sequence, ts: record.ts, series: record.series.length });
+      await advanceHead(store, tenant, shard, record.sequence, logger);
+      return { outcome: 'written', key, record };
+    }
+    const winner = await readExportRecord(store, tenant, shard, record.sequence);
+    if (winner?.jobId === jobId) return found(winner);
+    logger.warn('export record taken by another job, re-appending', { tenant, shard, jobId, sequence: record.sequence, winner: winner?.jobId });
+    latest = await findLatestSequence(store, tenant, shard, { ...state, head: record.sequence });
+  }
+  throw new ExportConflictError(tenant, shard, jobId, maxAppendAttempts);
+
+  function found(record: ExportRecord): WrittenRecord {
+    if (record.rulesHash !== job.rulesHash) {
+      logger.warn('existing export record was written with other rules', { tenant, shard, jobId, recordRules: record.rulesHash, jobRules: job.rulesHash });
+    }
+    return { outcome: 'existing', key: exportKey(tenant, shard, record.sequence), record };
+  }
+}
+
+/** Best effort: keeps the hint close so the next append probes once. A lost race is harmless. */
+async function advanceHead(store: ObjectStore, tenant: string, shard: number, sequence: number, logger: Logger): Promise<void> {
+  try {
+    await updateDeliveryState(
+      store,
+      tenant,
+      shard,
+      (state) => ({ next: state.head >= sequence ? state : { ...state, head: sequence }, result: undefined }),
+      { maxAttempts: 2 },
+    );
+  } catch (error) {
+    logger.debug('export head hint not advanced', { tenant, shard, sequence, error });
+  }
+}
+
+export interface PruneOptions {
+  /** Ids of the shard's open jobs, read from its state at `asOf`. Their records and claims are kept. */
+  openJobIds: ReadonlySet<string>;
+  /** When the open job ids were read. Objects written after asOf − marginMs are kept whatever they are. */
+  asOf: number;
+  /** Delivered records kept below the watermark. Default 16. */
+  keep?: number;
+  /** Default 10 minutes: covers clock skew between this process and S3. */
+  marginMs?: number;
+}
+
+/**
+ * Deletes delivered records older than the last `keep` ones and claims of jobs no longer open. For
+ * the tick. Never deletes a record of an open job, an undelivered record, or anything recent.
+ */
+export async function pruneExports(deps: ExportStoreDeps, tenant: string, shard: number, options: PruneOptions): Promise<string[]> {
+  const { store } = deps;
+  const keep = options.keep ?? 16;
+  const cutoff = options.asOf - (options.marginMs ?? 600_000);
+  const { state } = await readDeliveryState(store, tenant, shard);
+  const below = state.delivered - keep;
+  if (below <= 0) return [];
+  const isOld = (lastModified: Date | undefined) => lastModified !== undefined && lastModified.getTime() < cutoff;
+  const protectedSequences = new Set<number>();
+  const claims: string[] = [];
+  for await (const info of store.list(exportClaimPrefix(tenant, shard))) {
+    const jobId = info.key.slice(exportClaimPrefix(tenant, shard).length, -'.json'.length);
+    if (options.openJobIds.has(jobId) || !isOld(info.lastModified)) {
+      const claim = await store.get(info.key);
+      if (claim !== undefined) protectedSequences.add(parseClaim(claim.body, jobId));
+    } else {
+      claims.push(info.key);
+    }
+  }
+  const records: string[] = [];
+  const prefix = exportPrefix(tenant, shard);
+  for await (const info of store.list(prefix)) {
+    const sequence = recordSequence(info.key, prefix);
+    if (sequence !== undefined && sequence < below && !protectedSequences.has(sequence) && isOld(info.lastModified)) records.push(info.key);
+  }
+  const keys = [...records, ...claims];
+  if (keys.length > 0) {
+    await store.deleteMany(keys);
+    (deps.logger ?? silentLogger).info('export records pruned', { tenant, shard, records: records.length, claims: claims.length });
+  }
+  return keys;
+}
+
+function claimBody(jobId: string, sequence: number): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ v: 1, jobId, sequence }));
+}
+
+function parseClaim(body: Uint8Array, jobId: string): number {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(body)) as { v?: unknown; jobId?: unknown; sequence?: unknown };
+    if (parsed.v === 1 && parsed.jobId === jobId && Number.isSafeInteger(parsed.sequence) && (parsed.sequence as number) > 0) return parsed.sequence as number;
+  } catch {
+    // fall through
+  }
+  throw new ExportRecordError(`the export claim of job ${jobId} is malformed`);
+}
