@@ -4,12 +4,10 @@
  * the result to batchItemFailures. The local runner calls this very handler.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createS3Client, createSqsClient, type Env } from '../lib/aws/clients.js';
-import { S3ObjectStore } from '../lib/aws/s3.js';
-import { SqsMessageQueue } from '../lib/aws/sqs.js';
-import { jsonLogger, type Logger } from '../lib/log/logger.js';
-import { plannerConfigFromEnv } from '../lib/plan/config.js';
+import type { Env } from '../lib/aws/clients.js';
+import type { Logger } from '../lib/log/logger.js';
 import { planSegmentEvents, type PlannerDeps } from '../lib/plan/planner.js';
+import { pipelineDeps } from './deps.js';
 
 export interface PlannerHandlerOptions {
   /** Default: process.env, read at the first invocation. */
@@ -33,16 +31,8 @@ export function createPlannerHandler(options: PlannerHandlerOptions = {}): Plann
 }
 
 function plannerDeps(options: PlannerHandlerOptions): PlannerDeps {
-  const env = options.env ?? process.env;
-  const config = plannerConfigFromEnv(env);
-  const logger = options.logger ?? jsonLogger({ level: config.logLevel, fields: { function: 'planner' } });
-  return {
-    store: new S3ObjectStore(createS3Client(env), config.bucket),
-    jobs: new SqsMessageQueue(createSqsClient(env), config.jobsQueueUrl),
-    logger,
-    limits: config.limits,
-    cas: { maxAttempts: config.maxStateAttempts },
-  };
+  const { config, store, jobs, logger, rules } = pipelineDeps(options.env ?? process.env, 'planner', options.logger);
+  return { store, jobs, logger, limits: config.limits, cas: { maxAttempts: config.maxStateAttempts }, ...(rules === undefined ? {} : { rules }) };
 }
 
 export const handler: PlannerHandler = createPlannerHandler();

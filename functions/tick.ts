@@ -4,12 +4,10 @@
  * in the function's errors (the next tick retries it anyway). The local scheduler calls this handler.
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { createS3Client, createSqsClient, type Env } from '../lib/aws/clients.js';
-import { S3ObjectStore } from '../lib/aws/s3.js';
-import { SqsMessageQueue } from '../lib/aws/sqs.js';
-import { jsonLogger, type Logger } from '../lib/log/logger.js';
-import { plannerConfigFromEnv } from '../lib/plan/config.js';
+import type { Env } from '../lib/aws/clients.js';
+import type { Logger } from '../lib/log/logger.js';
 import { runTick, type TickDeps, type TickReport } from '../lib/tick/tick.js';
+import { pipelineDeps } from './deps.js';
 
 export interface TickHandlerOptions {
   env?: Env;
@@ -37,18 +35,17 @@ export function createTickHandler(options: TickHandlerOptions = {}): TickHandler
 }
 
 function tickDeps(options: TickHandlerOptions): TickDeps {
-  const env = options.env ?? process.env;
-  const config = plannerConfigFromEnv(env);
-  const logger = options.logger ?? jsonLogger({ level: config.logLevel, fields: { function: 'tick' } });
+  const { config, store, jobs, logger, rules } = pipelineDeps(options.env ?? process.env, 'tick', options.logger);
   return {
-    store: new S3ObjectStore(createS3Client(env), config.bucket),
-    jobs: new SqsMessageQueue(createSqsClient(env), config.jobsQueueUrl),
+    store,
+    jobs,
     logger,
     limits: config.limits,
     cas: { maxAttempts: config.maxStateAttempts },
     leaseMs: config.leaseMs,
     cleanupDelayMs: config.cleanupDelayMs,
     adoptAfterMs: config.adoptAfterMs,
+    ...(rules === undefined ? {} : { rules }),
   };
 }
 

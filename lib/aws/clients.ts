@@ -29,9 +29,11 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 /** Emulators accept any key pair but the SDK refuses to sign without one. */
 const LOCAL_CREDENTIALS: AwsCredentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-export function awsConfigFromEnv(service: 's3' | 'sqs', env: Env = process.env): AwsConfig {
-  const endpoint =
-    nonEmpty(env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`]) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+/** The SDK's service-specific endpoint variables. */
+const endpointVariables = { s3: 'AWS_ENDPOINT_URL_S3', sqs: 'AWS_ENDPOINT_URL_SQS', secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER' } as const;
+
+export function awsConfigFromEnv(service: keyof typeof endpointVariables, env: Env = process.env): AwsConfig {
+  const endpoint = nonEmpty(env[endpointVariables[service]]) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION;
   const config: AwsConfig = { region, maxAttempts: maxAttemptsFrom(env) };
   if (endpoint !== undefined) config.endpoint = endpoint;

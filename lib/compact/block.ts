@@ -5,7 +5,7 @@
  * corruption was found.
  */
 import { SegmentFormatError } from '../segment/errors.js';
-import { FileReader, FileWriter, type FileIdentity, type ReadLimits, type Series } from '../segment/format.js';
+import { FileReader, FileWriter, type FileHeader, type FileIdentity, type ReadLimits, type Series } from '../segment/format.js';
 import { parseDataKey } from '../segment/keys.js';
 import { mergeSeries, newMergeStats, type MergeStats } from './merge.js';
 
@@ -23,6 +23,8 @@ export interface BuiltBlock {
   bytes: Uint8Array;
   /** Keys of the sources whose series the block holds (sorted). */
   sources: string[];
+  /** Headers of those sources, in the same order. */
+  sourceHeaders: FileHeader[];
   rejected: RejectedSource[];
   stats: MergeStats;
 }
@@ -38,10 +40,10 @@ class SourceFailure extends Error {
 }
 
 /**
- * Merges `sources` (sorted by key, as job specs list them) into one block. `identity.sources` is
- * set from the sources that were used; rejected ones are reported, not thrown.
+ * Merges `sources` (sorted by key, as job specs list them) into one block. The block's sources are
+ * those that were used, its shard count theirs; rejected sources are reported, not thrown.
  */
-export function buildBlock(identity: Omit<FileIdentity, 'sources'>, sources: readonly SourceObject[], limits?: Partial<ReadLimits>): BuiltBlock {
+export function buildBlock(identity: Omit<FileIdentity, 'sources' | 'shardCount'>, sources: readonly SourceObject[], limits?: Partial<ReadLimits>): BuiltBlock {
   const rejected: RejectedSource[] = [];
   let usable: Array<{ key: string; reader: FileReader }> = [];
   for (const source of sources) {
@@ -54,10 +56,14 @@ export function buildBlock(identity: Omit<FileIdentity, 'sources'>, sources: rea
   }
   for (;;) {
     const stats = newMergeStats();
-    const writer = new FileWriter({ ...identity, sources: usable.map((source) => source.key) });
+    // Sources were each checked against their shard; with none left (all corrupt), any count that
+    // holds the shard makes a valid, empty block.
+    const shardCount = usable[0]?.reader.header.shardCount ?? identity.shard + 1;
+    const writer = new FileWriter({ ...identity, shardCount, sources: usable.map((source) => source.key) });
     try {
       for (const series of mergeSeries(usable.map(({ key, reader }) => tagFailures(key, reader.series())), stats)) writer.add(series);
-      return { bytes: writer.finish(), sources: usable.map((source) => source.key).sort(), rejected, stats };
+      const used = [...usable].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return { bytes: writer.finish(), sources: used.map((source) => source.key), sourceHeaders: used.map((source) => source.reader.header), rejected, stats };
     } catch (error) {
       if (!(error instanceof SourceFailure)) throw error;
       rejected.push({ key: error.key, error: error.error });

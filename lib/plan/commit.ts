@@ -67,13 +67,13 @@ export async function commitCompactedJob(deps: CommitDeps, request: CommitReques
 
   const update = await updateShardState<CommitResult>(context, tenant, shard, async ({ state }) => {
     const now = clock();
-    const committed = commitJob(state, jobId, output, now);
-    if (committed.outcome === 'not-open') return { next: state, result: { outcome: 'not-open', cut: [], cleanedUp: [] } };
+    if (commitJob(state, jobId, output, now).outcome === 'not-open') return { next: state, result: { outcome: 'not-open', cut: [], cleanedUp: [] } };
+    // Clean up only tombstones already committed (those in the state as read): this job's own
+    // sources must outlive the write that tombstones them, or a crash before it would lose them.
     const cleaned =
-      deps.cleanupOnCommit === false
-        ? { state: committed.state, dropped: [] }
-        : await cleanUpDueTombstones(store, committed.state, now, cleanupDelayMs, deleted);
-    const cut = cutJobs(cleaned.state, { now, limits, rulesHash });
+      deps.cleanupOnCommit === false ? { state, dropped: [] } : await cleanUpDueTombstones(store, state, now, cleanupDelayMs, deleted);
+    const committed = commitJob(cleaned.state, jobId, output, now);
+    const cut = cutJobs(committed.state, { now, limits, rulesHash });
     return { next: cut.state, result: { outcome: 'committed', cut: cut.jobs, cleanedUp: cleaned.dropped } };
   });
   const { result } = update;

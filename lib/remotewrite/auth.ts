@@ -7,6 +7,8 @@
  * are never fields of an object that could be logged, and errors name the secret's ARN, never its
  * content.
  */
+// Injected (lib/aws/secrets.ts reads Secrets Manager), so this module never loads the SDK.
+import type { SecretReader } from '../aws/secrets.js';
 import { RemoteWriteConfigError } from './errors.js';
 
 export type Credentials =
@@ -22,8 +24,7 @@ export interface CredentialsProvider {
   readonly source: string;
 }
 
-/** Reads a secret's string value (Secrets Manager GetSecretValue); injected so lib/ needs no SDK. */
-export type SecretReader = (secretId: string) => Promise<string>;
+export type { SecretReader };
 
 export const noCredentials: CredentialsProvider = {
   get: async () => undefined,

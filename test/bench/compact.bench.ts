@@ -38,7 +38,7 @@ function childMain(mode: string, dir: string): void {
   if (mode === 'floor') {
     for (const source of sources) for (const series of FileReader.open(source.bytes).series()) samples += series.samples.length;
   } else {
-    const block = buildBlock({ tenant, shard: 0, level: 1, id: 'L1-bench', createdBy: 'bench', createdAtMs: 0, shardCount: 1 }, sources);
+    const block = buildBlock({ tenant, shard: 0, level: 1, id: 'L1-bench', createdBy: 'bench', createdAtMs: 0 }, sources);
     samples = block.stats.samplesIn;
     outputBytes = block.bytes.length;
   }

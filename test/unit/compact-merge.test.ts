@@ -14,7 +14,7 @@ function source(index: number, list: Series[]) {
   return { key, bytes: encodeFile(segmentIdentity({ id: ulids[index]! }), list) };
 }
 
-const blockIdentity = { ...segmentIdentity(), level: 1, id: 'L1-00000001' };
+const { shardCount: _unused, ...blockIdentity } = { ...segmentIdentity(), level: 1, id: 'L1-00000001' };
 const rows = (s: Series) => s.samples.map((x) => [x.timestamp, x.value]);
 
 describe('compaction merge', () => {

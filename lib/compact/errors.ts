@@ -1,0 +1,18 @@
+/** Typed errors of compaction. Each fails the attempt: SQS redelivers the job, then moves it to the DLQ. */
+
+export class CompactError extends Error {
+  override name = 'CompactError';
+}
+
+/** A source of an open job is neither in the bucket nor in quarantine: something outside Strata deleted it. */
+export class SourceMissingError extends CompactError {
+  override name = 'SourceMissingError';
+  constructor(
+    readonly tenant: string,
+    readonly shard: number,
+    readonly jobId: string,
+    readonly key: string,
+  ) {
+    super(`job ${jobId} (tenant ${tenant}, shard ${shard}): source ${key} is missing and not in quarantine; was it deleted by hand? The job will reach the DLQ after its retries`);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Running one compaction job, from its message to its commit (DESIGN.md, "Compactor"):
+ *
+ *   read the spec from the shard state ── not open? already committed: done
+ *   read the sources ── corrupt ones are quarantined; the job goes on without them
+ *   merge them into the block, write it under the job's key (same bytes on every attempt)
+ *   L0→L1 only: evaluate the recorded rules snapshot on the block, write the export record once
+ *   commit (compare-and-swap): job removed, sources tombstoned, block queued for the next level
+ *   send undelivered export records; a failed send leaves them for the tick, the job stays done
+ *
+ * Every step is safe to repeat, so a crash anywhere is repaired by SQS redelivering the message.
+ */
+import type { MessageQueue, ObjectStore } from '../aws/contract.js';
+import { deliverExports, type DeliveryDeps } from '../export/delivery.js';
+import { writeExportRecord } from '../export/chain.js';
+import type { Logger } from '../log/logger.js';
+import type { JobSpec } from '../metastore/types.js';
+import { commitCompactedJob, readJobSpec, type CommitDeps } from '../plan/commit.js';
+import { quarantineObject } from '../plan/quarantine.js';
+import { evaluateRules } from '../rules/evaluate.js';
+import { loadRulesSnapshot } from '../rules/snapshot.js';
+import { FileReader, type ReadLimits } from '../segment/format.js';
+import { quarantineKeys } from '../segment/keys.js';
+import { buildBlock, type SourceObject } from './block.js';
+import { SourceMissingError } from './errors.js';
+
+/** Written into every block header; no version, so that a retry after an upgrade writes the same bytes. */
+export const compactorCreatedBy = 'strata-compactor';
+
+export interface CompactorDeps extends CommitDeps {
+  store: ObjectStore;
+  jobs: MessageQueue;
+  logger: Logger;
+  /** Remote-write delivery of export records; without it records wait for the tick. */
+  delivery?: Omit<DeliveryDeps, 'store' | 'logger'>;
+  readLimits?: Partial<ReadLimits>;
+}
+
+export interface JobRequest {
+  tenant: string;
+  shard: number;
+  jobId: string;
+  /** SQS ApproximateReceiveCount: 1 on the first attempt. */
+  receiveCount: number;
+}
+
+export type CompactOutcome =
+  | { outcome: 'already-committed' }
+  | {
+      outcome: 'committed' | 'committed-by-another';
+      blockKey: string;
+      sources: number;
+      quarantined: string[];
+      samplesIn: number;
+      samplesOut: number;
+      exportRecord?: string;
+    };
+
+export async function compactJob(deps: CompactorDeps, request: JobRequest): Promise<CompactOutcome> {
+  const { store, logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const { tenant, shard, jobId } = request;
+  const spec = await readJobSpec(store, tenant, shard, jobId);
+  if (spec === undefined) {
+    logger.info('job already committed', { tenant, shard, jobId });
+    return { outcome: 'already-committed' };
+  }
+  const log = logger.child({ tenant, shard, jobId, jobLevel: spec.level });
+
+  const { sources, alreadyQuarantined } = await readSources(store, spec);
+  const block = buildBlock({ tenant, shard, level: spec.level, id: spec.id, createdBy: compactorCreatedBy, createdAtMs: spec.ts }, sources, deps.readLimits);
+  for (const { key, error } of block.rejected) {
+    const outcome = await quarantineObject(store, key, `${error.name}: ${error.message}`, 'compactor', clock());
+    log.warn('source quarantined', { segmentKey: key, reason: error.message, outcome });
+  }
+  await store.put(spec.outputKey, block.bytes, { contentType: 'application/vnd.strata.block' });
+  log.info('block written', { blockKey: spec.outputKey, bytes: block.bytes.length, samplesIn: block.stats.samplesIn, samplesOut: block.stats.samplesOut });
+
+  let exportRecord: string | undefined;
+  if (spec.level === 1) {
+    const snapshot = await loadRulesSnapshot(store, tenant, spec.rulesHash);
+    if (snapshot.rules.length > 0) {
+      // Evaluated on the written block, so the rules see exactly what was committed, once.
+      const evaluation = evaluateRules(snapshot, FileReader.open(block.bytes).series(), { shard });
+      const oldestSource = Math.min(...block.sourceHeaders.map((header) => header.createdAtMs));
+      const written = await writeExportRecord({ store, logger: log }, spec, {
+        snapshot,
+        evaluation,
+        facts: {
+          blocks: 1,
+          segments: block.sources.length,
+          samples: block.stats.samplesOut,
+          failedAttempts: request.receiveCount - 1,
+          lagMs: Math.max(0, clock() - oldestSource),
+        },
+      });
+      exportRecord = written.key;
+    }
+  }
+
+  const committed = await commitCompactedJob(deps, { tenant, shard, jobId, output: { size: block.bytes.length } });
+  if (deps.delivery !== undefined && exportRecord !== undefined) {
+    try {
+      const delivered = await deliverExports({ ...deps.delivery, store, logger: log }, tenant, shard);
+      log.info('exports delivered', { outcome: delivered.outcome, delivered: delivered.delivered, latest: delivered.latest });
+    } catch (error) {
+      log.warn('export delivery failed; the tick retries it', { error });
+    }
+  }
+  return {
+    outcome: committed.outcome === 'committed' ? 'committed' : 'committed-by-another',
+    blockKey: spec.outputKey,
+    sources: block.sources.length,
+    quarantined: [...alreadyQuarantined, ...block.rejected.map((rejected) => rejected.key)],
+    samplesIn: block.stats.samplesIn,
+    samplesOut: block.stats.samplesOut,
+    ...(exportRecord === undefined ? {} : { exportRecord }),
+  };
+}
+
+/**
+ * Reads every source. A missing source that sits in quarantine was set aside by an earlier
+ * attempt of this job; any other missing source fails the attempt (SQS retries it, then the DLQ).
+ */
+async function readSources(store: ObjectStore, spec: JobSpec): Promise<{ sources: SourceObject[]; alreadyQuarantined: string[] }> {
+  const sources: SourceObject[] = [];
+  const alreadyQuarantined: string[] = [];
+  for (const key of spec.sourceKeys) {
+    const object = await store.get(key);
+    if (object !== undefined) {
+      sources.push({ key, bytes: object.body });
+    } else if ((await store.head(quarantineKeys(key).objectKey)) !== undefined) {
+      alreadyQuarantined.push(key);
+    } else {
+      throw new SourceMissingError(spec.tenant, spec.shard, spec.id, key);
+    }
+  }
+  return { sources, alreadyQuarantined };
+}
