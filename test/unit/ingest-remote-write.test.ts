@@ -1,0 +1,198 @@
+/**
+ * Remote write through `handleIngest`: what lands in the segments (read back with the format's own
+ * validating reader), what is dropped, and every way a request is rejected with nothing written.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import snappy from 'snappyjs';
+import { prometheus } from '../../lib/gen/prometheus.js';
+import { handleIngest } from '../../lib/ingest/handler.js';
+import { parseRemoteWrite } from '../../lib/ingest/remote-write.js';
+import { shardOf, sortLabels } from '../../lib/segment/labels.js';
+import {
+  labelKey,
+  now,
+  remoteWriteRequest,
+  seriesMap,
+  storedSegments,
+  testDeps,
+  writeRequestBytes,
+  type TimeSeriesInput,
+} from '../helpers/ingest-fixtures.js';
+
+async function push(series: TimeSeriesInput[], deps = testDeps()) {
+  const response = await handleIngest(remoteWriteRequest(writeRequestBytes(series)), deps);
+  return { response, deps, segments: storedSegments(deps.store.objects) };
+}
+
+async function rejected(request: ReturnType<typeof remoteWriteRequest>, status: number, pattern: RegExp) {
+  const deps = testDeps();
+  const response = await handleIngest(request, deps);
+  assert.equal(response.status, status, response.body);
+  assert.match(response.body, pattern);
+  assert.equal(deps.store.putCalls, 0, 'a rejected request writes nothing');
+}
+
+const up = (job: string, samples: Array<[number, number]> = [[now - 1000, 1]]): TimeSeriesInput => ({ labels: { __name__: 'up', job }, samples });
+
+describe('remote write: what is stored', () => {
+  test('each series lands once, in the shard shardOf gives it, with its samples', async () => {
+    const input = Array.from({ length: 50 }, (_, i) => up(`job-${i}`, [[now - 2000, i], [now - 1000, i + 0.5]]));
+    const { response, segments } = await push(input);
+    assert.equal(response.status, 204);
+    const stored = seriesMap(segments);
+    assert.equal(stored.size, 50);
+    for (const [i] of input.entries()) {
+      assert.deepEqual(stored.get(labelKey([['__name__', 'up'], ['job', `job-${i}`]])), [[now - 2000, i], [now - 1000, i + 0.5]]);
+    }
+    for (const segment of segments) {
+      for (const series of segment.series) assert.equal(shardOf(series.labels, 4), segment.header.shard);
+      assert.equal(segment.header.shardCount, 4);
+      assert.equal(segment.header.createdBy, 'strata-ingest/0.1.0');
+      assert.equal(segment.header.createdAtMs, now);
+    }
+  });
+
+  test('values pass through bit for bit, including the staleness NaN and -0', async () => {
+    const deps = testDeps();
+    const staleNaN = new Uint8Array(Float64Array.of(0).buffer);
+    new DataView(staleNaN.buffer).setBigUint64(0, 0x7ff0000000000002n, true);
+    const placeholder = 12345.678;
+    const body = writeRequestBytes([up('a', [[now - 3000, -0], [now - 2000, Infinity], [now - 1000, placeholder]])]);
+    // Put the staleness marker's exact bytes in place of the placeholder (an encoder might normalise NaN).
+    const patched = Uint8Array.from(body);
+    patched.set(staleNaN, indexOf(patched, new Uint8Array(Float64Array.of(placeholder).buffer)));
+    assert.equal((await handleIngest(remoteWriteRequest(patched), deps)).status, 204);
+    const [segment] = [...deps.store.objects.values()];
+    const decodedChunk = chunkBytes(segment!);
+    assert.ok(indexOf(decodedChunk, staleNaN) >= 0, 'the staleness marker bytes are in the segment');
+    const [series] = storedSegments(deps.store.objects)[0]!.series;
+    assert.ok(Object.is(series!.samples[0]!.value, -0));
+    assert.equal(series!.samples[1]!.value, Infinity);
+    assert.ok(Number.isNaN(series!.samples[2]!.value));
+  });
+
+  test('exemplars, native histograms and metadata are dropped; a histogram-only series is dropped', async () => {
+    const input: TimeSeriesInput[] = [
+      { ...up('a'), exemplars: [{ labels: { trace_id: 'abc' }, value: 1, timestamp: now - 1000 }], histograms: 2 },
+      { labels: { __name__: 'latency' }, samples: [], histograms: 3 },
+    ];
+    const deps = testDeps();
+    const response = await handleIngest(remoteWriteRequest(writeRequestBytes(input, 5)), deps);
+    assert.equal(response.status, 204);
+    const segments = storedSegments(deps.store.objects);
+    assert.equal(segments.length, 1);
+    assert.deepEqual(segments[0]!.series.map((s) => s.labels.map(({ name, value }) => ({ name, value }))), [sortLabels([{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }])]);
+    const batch = parseRemoteWrite(snappy.uncompress(remoteWriteRequest(writeRequestBytes(input, 5)).body), { shardCount: 4, maxTimestampMs: now });
+    assert.deepEqual(batch.dropped, { exemplars: 1, histograms: 5, metadata: 5, series: 1 });
+  });
+
+  test('unsorted labels and samples are sorted, empty label values dropped, repeated series merged', async () => {
+    const { response, segments } = await push([
+      { labels: [['job', 'b'], ['__name__', 'up'], ['zone', '']], samples: [[now - 1000, 2], [now - 3000, 1]] },
+      { labels: [['__name__', 'up'], ['job', 'b']], samples: [[now - 2000, 1.5]] },
+    ]);
+    assert.equal(response.status, 204);
+    assert.deepEqual([...seriesMap(segments)], [[labelKey([['__name__', 'up'], ['job', 'b']]), [[now - 3000, 1], [now - 2000, 1.5], [now - 1000, 2]]]]);
+  });
+
+  test('series are written in label order across the request (the reader enforces it)', async () => {
+    // Includes a NUL byte, and code points whose UTF-16 order differs from their UTF-8 order.
+    const input = ['zeta', 'alpha', 'Mid', '_x', 'ünïcode', 'a', 'a\0b', 'a\0', '\u{1F600}', '\uFF5E', 'z\u{10000}', 'z\uFFFF'].map((job) => up(job));
+    const { segments } = await push(input);
+    assert.equal(segments.reduce((n, s) => n + s.series.length, 0), input.length);
+  });
+
+  test('matches an independent decode for random requests (property)', async () => {
+    const labelName = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/).filter((n) => n !== '__name__');
+    const series = fc.record({
+      name: fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,10}$/),
+      labels: fc.uniqueArray(fc.tuple(labelName, fc.string({ minLength: 1, maxLength: 6 })), { selector: ([n]) => n, maxLength: 4 }),
+      samples: fc.array(fc.tuple(fc.integer({ min: now - 1e7, max: now }), fc.double({ noNaN: true })), { minLength: 1, maxLength: 4 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(series, { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 8 }), async (input, shardCount) => {
+        const deps = testDeps({ config: { shardCount } });
+        const body = writeRequestBytes(input.map((s) => ({ labels: [['__name__', s.name], ...s.labels], samples: s.samples })));
+        const response = await handleIngest(remoteWriteRequest(body), deps);
+        assert.equal(response.status, 204, response.body);
+        // The model: decode with protobufjs, merge by label set, sort samples stably by time.
+        const expected = new Map<string, Array<[number, number]>>();
+        for (const ts of prometheus.WriteRequest.decode(body).timeseries) {
+          const key = labelKey((ts.labels ?? []).map((l) => [l.name ?? '', l.value ?? '']));
+          expected.set(key, [...(expected.get(key) ?? []), ...(ts.samples ?? []).map((s): [number, number] => [s.timestamp ?? 0, s.value ?? 0])]);
+        }
+        for (const samples of expected.values()) samples.sort((a, b) => a[0] - b[0]);
+        const stored = storedSegments(deps.store.objects);
+        assert.deepEqual(new Map([...seriesMap(stored)].sort()), new Map([...expected].sort()));
+        for (const segment of stored) for (const s of segment.series) assert.equal(shardOf(s.labels, shardCount), segment.header.shard);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('remote write: rejections write nothing', () => {
+  const valid = () => writeRequestBytes([up('a')]);
+
+  test('wrong content type → 415', () => rejected(remoteWriteRequest(valid(), { 'content-type': 'application/json' }), 415, /Content-Type application\/x-protobuf/));
+  test('remote write 2.0 message → 415', () =>
+    rejected(remoteWriteRequest(valid(), { 'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request' }), 415, /only 1.0/));
+  test('missing or wrong content encoding → 415', async () => {
+    await rejected(remoteWriteRequest(valid(), { 'content-encoding': 'gzip' }), 415, /Content-Encoding snappy/);
+    const request = remoteWriteRequest(valid());
+    delete (request.headers as Record<string, string>)['content-encoding'];
+    await rejected(request, 415, /Content-Encoding snappy, got none/);
+  });
+  test('corrupt snappy → 400 naming snappy', () => {
+    const body = snappy.compress(valid());
+    return rejected(remoteWriteRequest(body.subarray(0, body.length - 3), {}, false), 400, /corrupt snappy/);
+  });
+  test('corrupt protobuf → 400 naming protobuf', () =>
+    rejected(remoteWriteRequest(Uint8Array.of(0x0a, 0x20, 0x0a, 0x02)), 400, /corrupt protobuf: .*runs past the end/));
+  test('a body over the compressed limit → 413', async () => {
+    const deps = testDeps({ config: { limits: { maxBodyBytes: 100, maxDecodedBytes: 64 << 20, maxFutureMs: 3_600_000 } } });
+    const response = await handleIngest(remoteWriteRequest(new Uint8Array(101), {}, false), deps);
+    assert.equal(response.status, 413);
+    assert.equal(deps.store.putCalls, 0);
+  });
+  test('a snappy preamble declaring more than the decoded limit → 413 before decompressing', async () => {
+    // 5-byte varint for 2^31, then nothing: snappyjs would allocate 2 GiB if asked to decode it.
+    const bomb = Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x08);
+    await rejected(remoteWriteRequest(bomb, {}, false), 413, /declares 2147483648 decoded bytes/);
+  });
+  test('invalid label name → 400', () => rejected(remoteWriteRequest(writeRequestBytes([{ labels: { __name__: 'up', 'bad-name': 'x' }, samples: [[now, 1]] }])), 400, /label name "bad-name"/));
+  test('empty label name → 400', () => rejected(remoteWriteRequest(writeRequestBytes([{ labels: { __name__: 'up', '': 'x' }, samples: [[now, 1]] }])), 400, /empty name/));
+  test('duplicate label name → 400', () =>
+    rejected(remoteWriteRequest(writeRequestBytes([{ labels: [['__name__', 'up'], ['job', 'a'], ['job', 'b']], samples: [[now, 1]] }])), 400, /job appears twice/));
+  test('duplicate label name, unsorted → 400', () =>
+    rejected(remoteWriteRequest(writeRequestBytes([{ labels: [['job', 'a'], ['__name__', 'up'], ['job', 'b']], samples: [[now, 1]] }])), 400, /job appears twice/));
+  test('invalid metric name → 400', () => rejected(remoteWriteRequest(writeRequestBytes([{ labels: { __name__: '1up' }, samples: [[now, 1]] }])), 400, /metric name "1up" is not valid/));
+  test('no metric name → 400', () => rejected(remoteWriteRequest(writeRequestBytes([{ labels: { job: 'a' }, samples: [[now, 1]] }])), 400, /no __name__/));
+  test('a label value that is not UTF-8 → 400', () => {
+    const body = writeRequestBytes([{ labels: { __name__: 'up', job: 'aé' }, samples: [[now, 1]] }]);
+    const patched = Uint8Array.from(body);
+    patched[indexOf(patched, Buffer.from('é'))] = 0xff;
+    return rejected(remoteWriteRequest(patched), 400, /not valid UTF-8/);
+  });
+  test('a timestamp more than the allowed hour in the future → 400', () =>
+    rejected(remoteWriteRequest(writeRequestBytes([up('a', [[now + 3_600_001, 1]])])), 400, /too far in the future/));
+  test('a timestamp beyond ±2^53 ms → 400', () =>
+    rejected(remoteWriteRequest(writeRequestBytes([up('a', [[-(2 ** 60), 1]])])), 400, /outside the range/));
+  test('one bad series rejects the whole request', () =>
+    rejected(remoteWriteRequest(writeRequestBytes([up('a'), up('b'), { labels: { __name__: 'x y' }, samples: [[now, 1]] }])), 400, /"x y" is not valid/));
+});
+
+/** The decoded body (SeriesBody) of a single-chunk segment file. */
+function chunkBytes(file: Uint8Array): Uint8Array {
+  const view = new DataView(file.buffer, file.byteOffset);
+  const headerLength = view.getUint32(8, true);
+  const chunkAt = 12 + headerLength + 4;
+  const stored = view.getUint32(chunkAt, true);
+  return snappy.uncompress(file.subarray(chunkAt + 12, chunkAt + 12 + stored));
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  return Buffer.from(haystack).indexOf(Buffer.from(needle));
+}

@@ -1,0 +1,46 @@
+/** The strict snappy decoder for request bodies, against snappyjs as the reference encoder. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import snappy from 'snappyjs';
+import { SnappyError, snappyUncompress } from '../../lib/ingest/snappy.js';
+
+test('snappy: round-trips whatever snappyjs compresses (property)', () => {
+  const repetitive = fc.array(fc.constantFrom(...'abcab__name__\0\x01\xff'), { maxLength: 3000 }).map((chars) => Buffer.from(chars.join(''), 'latin1'));
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 5000 }), repetitive), (data) => {
+      assert.deepEqual(Buffer.from(snappyUncompress(snappy.compress(data), 1 << 20)), Buffer.from(data));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('snappy: large inputs with long literals and copies (several 64 KiB blocks)', () => {
+  const data = new Uint8Array(300_000).map((_, i) => (i % 977 < 300 ? (i * 31) & 0xff : i % 7));
+  assert.deepEqual(snappyUncompress(snappy.compress(data), 1 << 20), data);
+});
+
+test('snappy: malformed input throws SnappyError, never hangs or returns short output (property)', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (data) => {
+      try {
+        const out = snappyUncompress(data, 1 << 16);
+        // If it decodes, it must agree with the reference decoder.
+        assert.deepEqual(Buffer.from(out), Buffer.from(snappy.uncompress(data)));
+      } catch (error) {
+        assert.ok(error instanceof SnappyError, String(error));
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('snappy: truncated, overlong and out-of-range streams are rejected', () => {
+  const good = snappy.compress(Buffer.from('hello hello hello hello hello'));
+  assert.throws(() => snappyUncompress(good.subarray(0, good.length - 2), 1000), /declares|past the end/);
+  assert.throws(() => snappyUncompress(Uint8Array.of(0x05, 0x00, 0x61), 1000), /decodes to 1 bytes but declares 5/);
+  assert.throws(() => snappyUncompress(Uint8Array.of(0x01, 0x04, 0x61, 0x62), 1000), /more bytes than it declares/);
+  assert.throws(() => snappyUncompress(Uint8Array.of(0x04, 0x01, 0x05), 1000), /before the start of the output/);
+  assert.throws(() => snappyUncompress(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f), 1000), /above the limit/);
+  assert.throws(() => snappyUncompress(Uint8Array.of(0x80, 0x80), 1000), /preamble/);
+});
