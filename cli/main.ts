@@ -3,12 +3,14 @@
  */
 import { devCommand } from './commands/dev.js';
 import { inspectCommand } from './commands/inspect.js';
+import { lsCommand } from './commands/ls.js';
 import { putCommand } from './commands/put.js';
 import { segmentBuildCommand } from './commands/segment-build.js';
+import { statusCommand } from './commands/status.js';
 import { CommandError, UsageError, processIo, type Command, type Io } from './usage.js';
 import { strataVersion } from './version.js';
 
-const commands: Command[] = [devCommand, segmentBuildCommand, putCommand, inspectCommand];
+const commands: Command[] = [devCommand, segmentBuildCommand, putCommand, inspectCommand, lsCommand, statusCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

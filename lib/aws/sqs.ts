@@ -5,6 +5,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -213,4 +214,22 @@ function backoff(baseDelayMs: number, attempt: number): number {
 
 function sleep(ms: number): Promise<void> {
   return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface QueueDepth {
+  /** Messages waiting to be received. */
+  visible: number;
+  /** Messages received and not yet deleted or returned (in flight). */
+  inFlight: number;
+}
+
+export async function queueDepth(client: SQSClient, url: string): Promise<QueueDepth> {
+  try {
+    const { Attributes = {} } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    return { visible: Number(Attributes.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) };
+  } catch (error) {
+    throw new AwsAccessError(`could not read the depth of ${url}: ${describeCause(error)}`, { cause: error, operation: 'GetQueueAttributes', queueUrl: url });
+  }
 }
