@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { createCompactorHandler } from '../../functions/compactor.js';
 import { createPlannerHandler } from '../../functions/planner.js';
 import { createTickHandler } from '../../functions/tick.js';
-import { functionTimeoutSeconds, strataResources } from '../../lib/aws/resources.js';
+import { eventSources, functionTimeoutSeconds, strataResources } from '../../lib/aws/resources.js';
 import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
 import { ingestConfigFromEnv } from '../../lib/ingest/config.js';
@@ -146,14 +146,14 @@ Press Ctrl-C to stop.`);
       } catch (error) {
         throw new CommandError(`cannot serve ingest on ${host}:${ingestPort} (${(error as Error).message}); pass --ingest-port`);
       }
-      // The event source settings serverless.yml gives the functions.
+      // The event source settings serverless.yml gives the functions (lib/aws/resources.ts).
       const planner = await startQueueRunner({
         sqs,
         queueUrl: resources.eventsQueue.url,
         handler: createPlannerHandler({ env: pipelineEnv, logger: logger.child({ function: 'planner' }) }),
-        batchSize: 10,
-        batchingWindowMs: 1000,
-        concurrency: 2,
+        batchSize: eventSources.planner.batchSize,
+        batchingWindowMs: eventSources.planner.maximumBatchingWindowSeconds * 1000,
+        concurrency: eventSources.planner.maximumConcurrency,
         timeoutMs: functionTimeoutSeconds.planner * 1000,
         functionName: 'planner',
         logger,
@@ -162,8 +162,8 @@ Press Ctrl-C to stop.`);
         sqs,
         queueUrl: resources.jobsQueue.url,
         handler: createCompactorHandler({ env: pipelineEnv, logger: logger.child({ function: 'compactor' }) }),
-        batchSize: 1,
-        concurrency: 2,
+        batchSize: eventSources.compactor.batchSize,
+        concurrency: eventSources.compactor.maximumConcurrency,
         timeoutMs: functionTimeoutSeconds.compactor * 1000,
         functionName: 'compactor',
         logger,
