@@ -35,7 +35,7 @@ export function createTickHandler(options: TickHandlerOptions = {}): TickHandler
 }
 
 function tickDeps(options: TickHandlerOptions): TickDeps {
-  const { config, store, jobs, logger, rules } = pipelineDeps(options.env ?? process.env, 'tick', options.logger);
+  const { config, store, jobs, logger, rules, delivery } = pipelineDeps(options.env ?? process.env, 'tick', options.logger);
   return {
     store,
     jobs,
@@ -46,6 +46,7 @@ function tickDeps(options: TickHandlerOptions): TickDeps {
     cleanupDelayMs: config.cleanupDelayMs,
     adoptAfterMs: config.adoptAfterMs,
     ...(rules === undefined ? {} : { rules }),
+    ...(delivery === undefined ? {} : { delivery }),
   };
 }
 

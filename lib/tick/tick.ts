@@ -24,6 +24,8 @@ import { runLimited } from '../plan/planner.js';
 import { quarantineObject } from '../plan/quarantine.js';
 import { emptyRulesSnapshot, type RulesSnapshotProvider } from '../plan/rules.js';
 import { parseStateKey, prefixes } from '../segment/keys.js';
+import { pruneExports } from '../export/chain.js';
+import { deliverExports, type DeliveryDeps } from '../export/delivery.js';
 import { ReplacedSegments, blockSourcesFromStore, type BlockSourcesReader } from './replaced.js';
 
 export const defaultLeaseMs = 5 * 60_000;
@@ -49,6 +51,8 @@ export interface TickDeps {
   adoptAfterMs?: number;
   shardConcurrency?: number;
   blockSources?: BlockSourcesReader;
+  /** Remote-write delivery: each tick sends what compactions could not (receiver down, crash). */
+  delivery?: Omit<DeliveryDeps, 'store' | 'logger'>;
 }
 
 export interface TickReport {
@@ -62,6 +66,10 @@ export interface TickReport {
   tombstonesDropped: number;
   objectsDeleted: number;
   quarantined: number;
+  /** Shards whose undelivered export records were sent. */
+  exportsDelivered: number;
+  /** Export records pruned (delivered long ago, their jobs committed). */
+  exportsPruned: number;
   /** Shards or objects whose work failed (logged); the next tick retries them. */
   failures: number;
 }
@@ -86,6 +94,8 @@ export async function runTick(deps: TickDeps): Promise<TickReport> {
     tombstonesDropped: 0,
     objectsDeleted: 0,
     quarantined: 0,
+    exportsDelivered: 0,
+    exportsPruned: 0,
     failures: 0,
   };
   const startedAt = clock();
@@ -209,5 +219,15 @@ async function tickShard(deps: TickDeps & { clock: () => number }, entry: ShardE
   const sent = await dispatchJobs({ ...context, jobs: deps.jobs, clock }, update.state, due);
   report.dispatched += sent.filter((dispatch) => dispatch.dispatches === 0).length;
   report.redispatched += sent.filter((dispatch) => dispatch.dispatches > 0).length;
+
+  const stateReadAt = clock();
+  if (deps.delivery !== undefined) {
+    const delivery = await deliverExports({ ...deps.delivery, store, logger, clock }, tenant, shard);
+    if (delivery.outcome === 'delivered') report.exportsDelivered++;
+    // Not a tick failure: the records stay undelivered, status shows it, and the next tick tries again.
+    if (delivery.outcome === 'failed') logger.warn('export delivery failed', { tenant, shard, latest: delivery.latest, delivered: delivery.delivered });
+  }
+  const pruned = await pruneExports({ store, logger }, tenant, shard, { openJobIds: new Set(update.state.jobs.map((job) => job.id)), asOf: stateReadAt });
+  report.exportsPruned += pruned.length;
 }
 

@@ -16,6 +16,8 @@ import { listLiveSet } from '../../lib/compact/live.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { readJobSpec } from '../../lib/plan/commit.js';
 import { runTick } from '../../lib/tick/tick.js';
+import { exportStatus } from '../../lib/export/delivery.js';
+import { RemoteWriteUnavailableError } from '../../lib/remotewrite/errors.js';
 import { planLimits } from '../../lib/plan/limits.js';
 import { RulesSource, rulesSnapshotProvider } from '../../lib/rules/source.js';
 import { buildSegments } from '../../lib/segment/build.js';
@@ -231,5 +233,28 @@ describe('compactor on the embedded stack', () => {
     const othersRows = new Set<string>();
     for (const key of sourceKeys.filter((key) => key !== victim)) for (const row of rowsOf((await stack.store.get(key))!.body)) othersRows.add(row);
     assert.deepEqual(await liveRows(stack.store, tenant), [...othersRows].sort(), 'the block holds exactly the other sources\' rows');
+  });
+
+  it('an export record the compactor could not send is delivered by the next tick', async () => {
+    const { tenant, jobId, deps } = await plannedJob();
+    const sent: string[][] = [];
+    let receiverUp = false;
+    const client = {
+      async send(series: ReadonlyArray<{ labels: ReadonlyArray<{ name: string; value: string }> }>) {
+        if (!receiverUp) throw new RemoteWriteUnavailableError('http://receiver.test', 3, 503, 'receiver down');
+        sent.push(series.map((one) => one.labels.map((l) => `${l.name}=${l.value}`).join(',')));
+        return { status: 204, attempts: 1, bytes: 1 };
+      },
+    };
+    const delivery = { client, tenantRouting: { mode: 'header' as const, header: 'X-Scope-OrgID' }, selfMetrics: false };
+    const result = await compactJob({ ...deps, delivery }, { tenant, shard: 0, jobId, receiveCount: 1 });
+    assert.equal(result.outcome, 'committed', 'a failed send does not undo or fail the job');
+    assert.equal((await exportStatus(stack.store, tenant, 0)).undelivered, 1);
+
+    receiverUp = true;
+    const report = await runTick({ ...deps, delivery });
+    assert.ok(report.exportsDelivered >= 1, 'this shard (and earlier tests\' shards, which had no receiver) delivered');
+    assert.equal((await exportStatus(stack.store, tenant, 0)).undelivered, 0);
+    assert.ok(sent.flat().some((labels) => labels.includes('strata_rule=requests')), JSON.stringify(sent));
   });
 });
