@@ -5,8 +5,8 @@
  *   rules/{tenant}/{sha256 hex}.json    {"v":1,"tenant":…,"hash":"sha256:…","rules":[…]}
  *
  * The hash is `sha256:` + hex SHA-256 of the canonical JSON of the rules (sorted by id, object keys
- * sorted, no whitespace). It is what `lib/plan/rules.ts` calls `hashRuleSet`, so the empty rule set
- * hashes to its `emptyRulesHash`, and a job cut before any rules existed needs no object. A
+ * sorted, no whitespace). The empty rule set's hash, `emptyRulesHash`, is what the planner records
+ * when no rules are configured, and a job cut with it needs no object. A
  * snapshot is written create-if-absent and never changed; a reader checks the content against the
  * hash in its key.
  */

@@ -19,7 +19,7 @@ import { tickCleanupKeys } from '../../lib/tick/tick.js';
 import { cutJobs } from '../../lib/plan/cut.js';
 import { defaultPlanLimits, planLimits } from '../../lib/plan/limits.js';
 import { newPlannerCounters, planSegmentEvents, type PlannerCounters } from '../../lib/plan/planner.js';
-import { emptyRulesHash } from '../../lib/plan/rules.js';
+import { emptyRulesHash } from '../../lib/rules/snapshot.js';
 import { segmentKey } from '../../lib/segment/keys.js';
 import { s3EventBody } from '../helpers/planner-fixtures.js';
 import { MemoryObjectStore } from '../helpers/metastore-memory.js';

@@ -21,7 +21,7 @@ import {
 import type { ShardState } from '../../lib/metastore/types.js';
 import { cutJobs } from '../../lib/plan/cut.js';
 import { planLimits } from '../../lib/plan/limits.js';
-import { emptyRulesHash } from '../../lib/plan/rules.js';
+import { emptyRulesHash } from '../../lib/rules/snapshot.js';
 import { stateKey } from '../../lib/segment/keys.js';
 import { MemoryObjectStore } from '../helpers/metastore-memory.js';
 import { pendingSegments, segmentId, stateWith } from '../helpers/planner-fixtures.js';

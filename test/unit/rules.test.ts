@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { buildBlock } from '../../lib/compact/block.js';
 import { mergeSeries } from '../../lib/compact/merge.js';
-import { emptyRulesHash as planEmptyRulesHash, hashRuleSet } from '../../lib/plan/rules.js';
 import { RulesEvaluationError, RulesFileError, RulesSnapshotError, RulesValidationError } from '../../lib/rules/errors.js';
 import { evaluateRules, RuleEvaluator, type RuleEvaluation } from '../../lib/rules/evaluate.js';
 import { parseRulesFile, rulesForTenant } from '../../lib/rules/parse.js';
@@ -136,11 +135,6 @@ describe('rules: snapshots', () => {
     assert.match(hashRules(rulesForTenant(a, 'team-a')), /^sha256:[0-9a-f]{64}$/);
   });
 
-  it("agrees with the planner's hashRuleSet and emptyRulesHash (lib/plan/rules.ts)", () => {
-    const rules = rulesForTenant(parseRulesFile(oneRule('match: up'), 'a'), 'team-a');
-    assert.equal(emptyRulesHash, planEmptyRulesHash);
-    assert.equal(hashRules(rules), hashRuleSet(rules));
-  });
 
   it('stores a snapshot content-addressed, once, and loads exactly it', async () => {
     const store = new MemoryObjectStore();
