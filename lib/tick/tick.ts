@@ -139,10 +139,11 @@ export async function runTick(deps: TickDeps): Promise<TickReport> {
       }
     });
   }
+  const planned: Array<{ tenant: string; shard: number; openJobIds: ReadonlySet<string>; readAt: number }> = [];
   for (const shard of shards.values()) {
     tasks.push(async () => {
       try {
-        await tickShard({ ...deps, clock }, shard, report);
+        planned.push({ tenant: shard.tenant, shard: shard.shard, ...(await tickShard({ ...deps, clock }, shard, report)) });
       } catch (error) {
         report.failures++;
         logger.error('tick failed for shard', { tenant: shard.tenant, shard: shard.shard, error });
@@ -150,11 +151,25 @@ export async function runTick(deps: TickDeps): Promise<TickReport> {
     });
   }
   await runLimited(tasks, deps.shardConcurrency ?? 4);
+  const receiver = { failed: false };
+  const exportTasks = planned.map((shard) => async () => {
+    try {
+      await tickExports({ ...deps, clock }, shard, receiver, report);
+    } catch (error) {
+      report.failures++;
+      logger.error('tick failed for exports of shard', { tenant: shard.tenant, shard: shard.shard, error });
+    }
+  });
+  await runLimited(exportTasks, deps.shardConcurrency ?? 4);
   logger.info('tick done', { ...report, ms: clock() - startedAt });
   return report;
 }
 
-async function tickShard(deps: TickDeps & { clock: () => number }, entry: ShardEntry, report: TickReport): Promise<void> {
+async function tickShard(
+  deps: TickDeps & { clock: () => number },
+  entry: ShardEntry,
+  report: TickReport,
+): Promise<{ openJobIds: ReadonlySet<string>; readAt: number }> {
   const { store, logger, clock } = deps;
   const { tenant, shard } = entry;
   const limits = deps.limits ?? defaultPlanLimits;
@@ -219,15 +234,33 @@ async function tickShard(deps: TickDeps & { clock: () => number }, entry: ShardE
   const sent = await dispatchJobs({ ...context, jobs: deps.jobs, clock }, update.state, due);
   report.dispatched += sent.filter((dispatch) => dispatch.dispatches === 0).length;
   report.redispatched += sent.filter((dispatch) => dispatch.dispatches > 0).length;
+  return { openJobIds: new Set(update.state.jobs.map((job) => job.id)), readAt: clock() };
+}
 
-  const stateReadAt = clock();
-  if (deps.delivery !== undefined) {
-    const delivery = await deliverExports({ ...deps.delivery, store, logger, clock }, tenant, shard);
+/**
+ * Sends a shard's undelivered export records and prunes delivered ones. Runs after every shard's
+ * planning work, and stops sending for the rest of the tick once the receiver has failed, so an
+ * outage (each send spends its whole retry budget) cannot keep the tick from the work that keeps
+ * segments from being stranded.
+ */
+async function tickExports(
+  deps: TickDeps & { clock: () => number },
+  shard: { tenant: string; shard: number; openJobIds: ReadonlySet<string>; readAt: number },
+  receiver: { failed: boolean },
+  report: TickReport,
+): Promise<void> {
+  const { store, logger, clock } = deps;
+  const { tenant } = shard;
+  if (deps.delivery !== undefined && !receiver.failed) {
+    const delivery = await deliverExports({ ...deps.delivery, store, logger, clock }, tenant, shard.shard);
     if (delivery.outcome === 'delivered') report.exportsDelivered++;
-    // Not a tick failure: the records stay undelivered, status shows it, and the next tick tries again.
-    if (delivery.outcome === 'failed') logger.warn('export delivery failed', { tenant, shard, latest: delivery.latest, delivered: delivery.delivered });
+    if (delivery.outcome === 'failed') {
+      // Not a tick failure: the records stay undelivered, status shows it, the next tick tries again.
+      receiver.failed = true;
+      logger.warn('export delivery failed; no more sends this tick', { tenant, shard: shard.shard, latest: delivery.latest, delivered: delivery.delivered });
+    }
   }
-  const pruned = await pruneExports({ store, logger }, tenant, shard, { openJobIds: new Set(update.state.jobs.map((job) => job.id)), asOf: stateReadAt });
+  const pruned = await pruneExports({ store, logger }, tenant, shard.shard, { openJobIds: shard.openJobIds, asOf: shard.readAt });
   report.exportsPruned += pruned.length;
 }
 

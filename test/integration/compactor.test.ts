@@ -257,4 +257,21 @@ describe('compactor on the embedded stack', () => {
     assert.equal((await exportStatus(stack.store, tenant, 0)).undelivered, 0);
     assert.ok(sent.flat().some((labels) => labels.includes('strata_rule=requests')), JSON.stringify(sent));
   });
+
+  it('a receiver outage costs the tick one failed send, not one per shard', async () => {
+    const planned = [await plannedJob(), await plannedJob(), await plannedJob()];
+    for (const { tenant, jobId, deps } of planned) await compactJob(deps, { tenant, shard: 0, jobId, receiveCount: 1 });
+    let sends = 0;
+    const client = {
+      async send(): Promise<never> {
+        sends++;
+        throw new RemoteWriteUnavailableError('http://receiver.test', 3, 503, 'receiver down');
+      },
+    };
+    const delivery = { client, tenantRouting: { mode: 'header' as const, header: 'X-Scope-OrgID' }, selfMetrics: false };
+    const report = await runTick({ ...planned[0]!.deps, delivery, shardConcurrency: 1 });
+    assert.equal(sends, 1);
+    assert.equal(report.failures, 0, 'an undelivered export is not a tick failure');
+    for (const { tenant } of planned) assert.equal((await exportStatus(stack.store, tenant, 0)).undelivered, 1);
+  });
 });
