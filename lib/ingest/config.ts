@@ -9,6 +9,7 @@
  *   STRATA_API_KEYS                  JSON {"tenant": "key" | ["key", ...]}; unset = no keys asked
  *   STRATA_API_KEYS_SECRET_ARN       reserved for a Secrets Manager key source (not built in yet)
  */
+import type { Env } from '../aws/clients.js';
 import { defaultChunkTargetBytes } from '../segment/format.js';
 import { maxShards } from '../segment/keys.js';
 import pkg from '../../package.json' with { type: 'json' };
@@ -26,7 +27,6 @@ export const defaultLimits: IngestLimits = {
   maxFutureMs: 3_600_000,
 };
 
-export type Env = Readonly<Record<string, string | undefined>>;
 
 /** A full config from defaults and the given overrides (limits merge field by field). */
 export function ingestConfig(overrides: Partial<Omit<IngestConfig, 'limits'>> & { limits?: Partial<IngestLimits> } = {}): IngestConfig {

@@ -14,12 +14,12 @@
  *   STRATA_REMOTE_WRITE_MAX_RETRY_MS     retry budget per request (default 30000)
  *   STRATA_SELF_METRICS                  true (default) | false: pipeline counters beside rule series
  */
+import type { Env } from '../aws/clients.js';
 import { isValidLabelName } from '../segment/labels.js';
 import { noCredentials, secretCredentials, staticCredentials, type CredentialsProvider, type SecretReader } from './auth.js';
 import { defaultTenantHeader, type RemoteWriteClientOptions } from './client.js';
 import { RemoteWriteConfigError } from './errors.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
 
 /** How the receiver learns the tenant of a series. */
 export type TenantRouting = { mode: 'header'; header: string } | { mode: 'label'; label: string } | { mode: 'none' };
