@@ -41,6 +41,11 @@ export interface ObjectStore {
   readonly bucket: string;
   /** Returns undefined when the key does not exist. */
   get(key: string): Promise<StoredObject | undefined>;
+  /**
+   * The first `length` bytes of the object (fewer when it is shorter), or undefined when the key
+   * does not exist: a ranged GET, for reading a file's header without its body.
+   */
+  getPrefix(key: string, length: number): Promise<Uint8Array | undefined>;
   /** Returns undefined when the key does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Unconditional write; returns the new ETag. */

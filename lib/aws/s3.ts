@@ -36,6 +36,19 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async getPrefix(key: string, length: number): Promise<Uint8Array | undefined> {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${length - 1}` }));
+      if (response.Body === undefined) throw new Error('response has no body');
+      return await response.Body.transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      // An empty object has no byte 0: S3 answers 416 to any range.
+      if (httpStatusOf(error) === 416) return new Uint8Array(0);
+      throw this.wrap('GetObject', key, error);
+    }
+  }
+
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
       const response = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));

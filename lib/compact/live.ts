@@ -4,7 +4,7 @@
  * block that replaced it are never both counted, whatever moment the listing is taken at.
  */
 import type { ObjectInfo, ObjectStore } from '../aws/contract.js';
-import { FileReader } from '../segment/format.js';
+import { fileHeaderLength, readFileHeader, type FileHeader } from '../segment/format.js';
 import { parseDataKey, prefixes, type DataKey } from '../segment/keys.js';
 
 export interface LiveObject {
@@ -18,6 +18,22 @@ export interface LiveSet {
   replaced: string[];
   /** Keys under segments/ or blocks/ that are not data keys (quarantine fodder). */
   unparsable: string[];
+}
+
+/** Enough for any header Strata writes (a block of a few hundred sources); longer ones take a second read. */
+const headerReadBytes = 64 * 1024;
+
+/**
+ * A file's header from a ranged read of the object's first bytes, not the whole object; undefined
+ * when the object does not exist. Throws a SegmentFormatError for a bad header.
+ */
+export async function readStoredHeader(store: ObjectStore, key: DataKey): Promise<FileHeader | undefined> {
+  let prefix = await store.getPrefix(key.key, headerReadBytes);
+  const needed = prefix === undefined ? undefined : fileHeaderLength(prefix);
+  if (prefix !== undefined && needed !== undefined && needed > prefix.length && prefix.length === headerReadBytes) {
+    prefix = await store.getPrefix(key.key, needed);
+  }
+  return prefix === undefined ? undefined : readFileHeader(prefix, { expectKey: key });
 }
 
 /** Lists `tenant`'s (or every tenant's) segments and blocks and removes what blocks replaced. */
@@ -37,14 +53,14 @@ export async function listLiveSet(store: ObjectStore, tenant?: string): Promise<
   const gone = new Set<string>();
   for (const object of listed) {
     if (object.key.kind !== 'block') continue;
-    const block = await store.get(object.info.key);
+    const header = await readStoredHeader(store, object.key);
     // Deleted since the listing: a block is deleted only a cleanup delay after the block that
     // replaced it was committed, so that one holds its data (and its sources are long gone).
-    if (block === undefined) {
+    if (header === undefined) {
       gone.add(object.info.key);
       continue;
     }
-    for (const source of FileReader.open(block.body, { expectKey: object.key }).header.sources) replacedBy.add(source);
+    for (const source of header.sources) replacedBy.add(source);
   }
   return {
     live: listed.filter((object) => !replacedBy.has(object.info.key) && !gone.has(object.info.key)),

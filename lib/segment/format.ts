@@ -149,13 +149,13 @@ export class FileWriter {
         `series must be added in label order without duplicates: ${formatLabels(series.labels)} after ${formatLabels(this.previousLabels)}`,
       );
     }
-    this.previousLabels = series.labels;
     // Each entry is field 1 of SeriesBody, so a chunk's decoded bytes are a valid SeriesBody.
     const encoded = encodeSeriesEntry(series);
-    if (this.pendingBytes > 0 && this.pendingBytes + encoded.length > this.chunkTargetBytes) this.closeChunk();
     if (encoded.length > defaultReadLimits.maxChunkDecodedBytes) {
       throw new InvalidSeriesError(`series ${formatLabels(series.labels)} encodes to ${encoded.length} bytes, above the chunk limit`);
     }
+    this.previousLabels = series.labels;
+    if (this.pendingBytes > 0 && this.pendingBytes + encoded.length > this.chunkTargetBytes) this.closeChunk();
     this.pending.push(encoded);
     this.pendingBytes += encoded.length;
     this.seriesCount++;
@@ -271,47 +271,9 @@ export class FileReader {
     const fail = <E extends SegmentFormatError>(ErrorType: new (message: string, source?: string) => E, message: string): never => {
       throw new ErrorType(message, source);
     };
-    if (bytes.length < preambleBytes) fail(TruncatedFileError, `file is ${bytes.length} bytes, shorter than the ${preambleBytes}-byte preamble`);
-    if (!magic.every((byte, i) => bytes[i] === byte)) fail(BadMagicError, 'not a Strata segment or block file (bad magic bytes)');
-    if (bytes[4] !== formatVersion) fail(UnsupportedVersionError, `format version ${bytes[4]} is not supported (this reader knows version ${formatVersion})`);
-    const kind = bytes[5] === 1 ? 'segment' : bytes[5] === 2 ? 'block' : fail(SegmentFormatError, `unknown file kind ${bytes[5]}`);
+    const header = readFileHeader(bytes, options);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (view.getUint16(6, true) !== 0) fail(UnsupportedVersionError, 'file uses flags this reader does not know');
-    const headerBytes = view.getUint32(8, true);
-    if (headerBytes > limits.maxHeaderBytes) fail(SizeLimitError, `header declares ${headerBytes} bytes, above the limit of ${limits.maxHeaderBytes}`);
-    const headerEnd = preambleBytes + headerBytes;
-    if (bytes.length < headerEnd + checksumBytes) fail(TruncatedFileError, 'file ends inside its header');
-    if (crc32(bytes.subarray(0, headerEnd)) !== view.getUint32(headerEnd, true)) fail(ChecksumMismatchError, 'header checksum mismatch');
-
-    let decodedHeader: ReturnType<typeof pb.FileHeader.decode>;
-    try {
-      decodedHeader = pb.FileHeader.decode(bytes.subarray(preambleBytes, headerEnd));
-    } catch (cause) {
-      throw new CorruptBodyError(`header is not a valid FileHeader protobuf: ${(cause as Error).message}`, source, { cause });
-    }
-    const header: FileHeader = {
-      kind,
-      tenant: decodedHeader.tenant,
-      shard: decodedHeader.shard,
-      level: decodedHeader.level,
-      id: decodedHeader.id,
-      minTimeMs: decodedHeader.minTimeMs,
-      maxTimeMs: decodedHeader.maxTimeMs,
-      createdBy: decodedHeader.createdBy,
-      createdAtMs: decodedHeader.createdAtMs,
-      seriesCount: decodedHeader.seriesCount,
-      sampleCount: decodedHeader.sampleCount,
-      sources: decodedHeader.sources,
-      chunkCount: decodedHeader.chunkCount,
-      bodyStoredBytes: decodedHeader.bodyStoredBytes,
-      bodyDecodedBytes: decodedHeader.bodyDecodedBytes,
-      shardCount: decodedHeader.shardCount,
-    };
-    const problem = headerProblem(header, options.expectKey);
-    if (problem !== undefined) fail(HeaderMismatchError, problem);
-    if (header.bodyDecodedBytes > limits.maxBodyDecodedBytes) {
-      fail(SizeLimitError, `body declares ${header.bodyDecodedBytes} decoded bytes, above the limit of ${limits.maxBodyDecodedBytes}`);
-    }
+    const headerEnd = preambleBytes + view.getUint32(8, true);
 
     const chunks: ChunkLocation[] = [];
     let offset = headerEnd + checksumBytes;
@@ -418,6 +380,66 @@ export class FileReader {
   private fail(ErrorType: new (message: string, source?: string) => SegmentFormatError, message: string): never {
     throw new ErrorType(message, this.source);
   }
+}
+
+/** Bytes from the start of a file that hold its preamble, header and header checksum. */
+export function fileHeaderLength(prefix: Uint8Array): number | undefined {
+  if (prefix.length < preambleBytes) return undefined;
+  return preambleBytes + new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength).getUint32(8, true) + checksumBytes;
+}
+
+/**
+ * Verifies and decodes a file's preamble and header from its first bytes; the body need not be
+ * there (a ranged read of `fileHeaderLength` bytes is enough). Throws a SegmentFormatError.
+ */
+export function readFileHeader(bytes: Uint8Array, options: OpenOptions = {}): FileHeader {
+  const limits = { ...defaultReadLimits, ...options.limits };
+  const source = options.source ?? options.expectKey?.key;
+  const fail = <E extends SegmentFormatError>(ErrorType: new (message: string, source?: string) => E, message: string): never => {
+    throw new ErrorType(message, source);
+  };
+  if (bytes.length < preambleBytes) fail(TruncatedFileError, `file is ${bytes.length} bytes, shorter than the ${preambleBytes}-byte preamble`);
+  if (!magic.every((byte, i) => bytes[i] === byte)) fail(BadMagicError, 'not a Strata segment or block file (bad magic bytes)');
+  if (bytes[4] !== formatVersion) fail(UnsupportedVersionError, `format version ${bytes[4]} is not supported (this reader knows version ${formatVersion})`);
+  const kind = bytes[5] === 1 ? 'segment' : bytes[5] === 2 ? 'block' : fail(SegmentFormatError, `unknown file kind ${bytes[5]}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint16(6, true) !== 0) fail(UnsupportedVersionError, 'file uses flags this reader does not know');
+  const headerBytes = view.getUint32(8, true);
+  if (headerBytes > limits.maxHeaderBytes) fail(SizeLimitError, `header declares ${headerBytes} bytes, above the limit of ${limits.maxHeaderBytes}`);
+  const headerEnd = preambleBytes + headerBytes;
+  if (bytes.length < headerEnd + checksumBytes) fail(TruncatedFileError, 'file ends inside its header');
+  if (crc32(bytes.subarray(0, headerEnd)) !== view.getUint32(headerEnd, true)) fail(ChecksumMismatchError, 'header checksum mismatch');
+
+  let decodedHeader: ReturnType<typeof pb.FileHeader.decode>;
+  try {
+    decodedHeader = pb.FileHeader.decode(bytes.subarray(preambleBytes, headerEnd));
+  } catch (cause) {
+    throw new CorruptBodyError(`header is not a valid FileHeader protobuf: ${(cause as Error).message}`, source, { cause });
+  }
+  const header: FileHeader = {
+    kind,
+    tenant: decodedHeader.tenant,
+    shard: decodedHeader.shard,
+    level: decodedHeader.level,
+    id: decodedHeader.id,
+    minTimeMs: decodedHeader.minTimeMs,
+    maxTimeMs: decodedHeader.maxTimeMs,
+    createdBy: decodedHeader.createdBy,
+    createdAtMs: decodedHeader.createdAtMs,
+    seriesCount: decodedHeader.seriesCount,
+    sampleCount: decodedHeader.sampleCount,
+    sources: decodedHeader.sources,
+    chunkCount: decodedHeader.chunkCount,
+    bodyStoredBytes: decodedHeader.bodyStoredBytes,
+    bodyDecodedBytes: decodedHeader.bodyDecodedBytes,
+    shardCount: decodedHeader.shardCount,
+  };
+  const problem = headerProblem(header, options.expectKey);
+  if (problem !== undefined) fail(HeaderMismatchError, problem);
+  if (header.bodyDecodedBytes > limits.maxBodyDecodedBytes) {
+    fail(SizeLimitError, `body declares ${header.bodyDecodedBytes} decoded bytes, above the limit of ${limits.maxBodyDecodedBytes}`);
+  }
+  return header;
 }
 
 /** Opens and fully decodes a file: for tools and tests; the compactor streams with `series()`. */

@@ -12,19 +12,17 @@
 import type { ObjectInfo, ObjectStore } from '../aws/contract.js';
 import type { ShardState } from '../metastore/types.js';
 import { SegmentFormatError } from '../segment/errors.js';
-import { FileReader } from '../segment/format.js';
+import { readStoredHeader } from '../compact/live.js';
 import { blockKey, parseDataKey } from '../segment/keys.js';
 
 /** The source keys a block names. */
 export type BlockSourcesReader = (key: string) => Promise<string[]>;
 
-/** Reads the whole object: ObjectStore has no ranged GET (see the report: a `getRange` would make this cheap). */
+/** Reads only the block's header (a ranged GET). */
 export function blockSourcesFromStore(store: ObjectStore): BlockSourcesReader {
   return async (key) => {
-    const object = await store.get(key);
-    if (object === undefined) return [];
     try {
-      return FileReader.open(object.body, { source: key }).header.sources;
+      return (await readStoredHeader(store, parseDataKey(key)))?.sources ?? [];
     } catch (error) {
       // A corrupt block is the compactor's and the readers' problem; it must not stop adoption.
       if (error instanceof SegmentFormatError) return [];

@@ -260,6 +260,7 @@ function dyingStore(store: ObjectStore, dead: () => boolean): ObjectStore {
     bucket: store.bucket,
     get: async (key) => (check(), store.get(key)),
     head: async (key) => (check(), store.head(key)),
+    getPrefix: async (key, length) => (check(), store.getPrefix(key, length)),
     put: async (key, body, options) => (check(), store.put(key, body, options)),
     putIfAbsent: async (key, body, options) => (check(), store.putIfAbsent(key, body, options)),
     putIfMatch: async (key, body, etag, options) => (check(), store.putIfMatch(key, body, etag, options)),

@@ -28,6 +28,9 @@ export class MemoryStore implements ObjectStore {
     const body = this.objects.get(key);
     return body === undefined ? undefined : { key, body, etag: '"x"' };
   }
+  async getPrefix(key: string, length: number): Promise<Uint8Array | undefined> {
+    return (await this.get(key))?.body.subarray(0, length);
+  }
   async head(key: string): Promise<ObjectInfo | undefined> {
     const body = this.objects.get(key);
     return body === undefined ? undefined : { key, size: body.length, etag: '"x"' };

@@ -19,6 +19,9 @@ export class MemoryObjectStore implements ObjectStore {
     const entry = this.objects.get(key);
     return entry && { key, body: entry.body, etag: entry.etag, lastModified: entry.lastModified };
   }
+  async getPrefix(key: string, length: number): Promise<Uint8Array | undefined> {
+    return (await this.get(key))?.body.subarray(0, length);
+  }
   async head(key: string): Promise<ObjectInfo | undefined> {
     const entry = this.objects.get(key);
     return entry && { key, size: entry.body.length, etag: entry.etag, lastModified: entry.lastModified };

@@ -32,6 +32,7 @@ export function injectFault(store: ObjectStore, jobs: MessageQueue, point: Fault
       return result;
     },
     head: (key) => store.head(key),
+    getPrefix: (key, length) => store.getPrefix(key, length),
     put: (key, body, options) => store.put(key, body, options),
     putIfAbsent: async (key, body, options) => afterWrite(await store.putIfAbsent(key, body, options)),
     putIfMatch: async (key, body, etag, options) => afterWrite(await store.putIfMatch(key, body, etag, options)),

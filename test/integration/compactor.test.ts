@@ -49,6 +49,7 @@ function crashingStore(store: ObjectStore, point: CrashPoint): { store: ObjectSt
       bucket: store.bucket,
       get: (key) => store.get(key),
       head: (key) => store.head(key),
+      getPrefix: (key, length) => store.getPrefix(key, length),
       list: (prefix) => store.list(prefix),
       copy: (from, to) => store.copy(from, to),
       put: async (key, body, options) => {

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { buildBlock } from '../../lib/compact/block.js';
+import { readStoredHeader } from '../../lib/compact/live.js';
 import { compareValueBits, mergeSeries, newMergeStats } from '../../lib/compact/merge.js';
 import { decodeFile, encodeFile, type Series } from '../../lib/segment/format.js';
-import { segmentKey } from '../../lib/segment/keys.js';
+import { parseDataKey, segmentKey } from '../../lib/segment/keys.js';
+import { MemoryObjectStore } from '../helpers/metastore-memory.js';
 import { series, segmentIdentity } from '../helpers/segments.js';
 
 const ulids = ['01JD5Z3Q4R8X9V2W6T7Y0K1M3A', '01JD5Z3Q4R8X9V2W6T7Y0K1M3B', '01JD5Z3Q4R8X9V2W6T7Y0K1M3C'];
@@ -113,5 +115,29 @@ describe('building a block', () => {
     const withMisplaced = buildBlock(blockIdentity, [...good, misplaced]);
     assert.deepEqual(withMisplaced.rejected.map((r) => r.key), [misplaced.key]);
     assert.deepEqual(withMisplaced.bytes, buildBlock(blockIdentity, good).bytes);
+  });
+});
+
+describe('reading a stored header', () => {
+  it('reads only the first bytes, a second range for a long header, nothing for a missing object', async () => {
+    const store = new MemoryObjectStore();
+    const reads: number[] = [];
+    const getPrefix = store.getPrefix.bind(store);
+    store.getPrefix = async (key, length) => (reads.push(length), getPrefix(key, length));
+
+    const many = Array.from({ length: 2000 }, (_, i) => segmentKey('team-a', 0, `01JD5Z3Q4R8X9V2W6T7Y${String(i).padStart(6, '0')}`));
+    for (const [id, sources] of [['L1-small', many.slice(0, 3)], ['L1-large', many]] as const) {
+      const big = Array.from({ length: 3000 }, (_, i) => series('m', { i: String(i).padStart(5, '0') }, [[i, i]]));
+      await store.put(`blocks/team-a/0/L1/${id}.blk`, encodeFile({ ...blockIdentity, id, shardCount: 1, sources: [...sources] }, big));
+    }
+
+    const small = await readStoredHeader(store, parseDataKey('blocks/team-a/0/L1/L1-small.blk'));
+    assert.equal(small!.sources.length, 3);
+    assert.deepEqual(reads, [64 * 1024]);
+    const large = await readStoredHeader(store, parseDataKey('blocks/team-a/0/L1/L1-large.blk'));
+    assert.equal(large!.sources.length, 2000);
+    assert.equal(reads.length, 3, 'a header longer than the first read takes exactly one more');
+    assert.ok(reads[2]! > 64 * 1024 && reads[2]! < (await store.head('blocks/team-a/0/L1/L1-large.blk'))!.size);
+    assert.equal(await readStoredHeader(store, parseDataKey('blocks/team-a/0/L1/L1-gone.blk')), undefined);
   });
 });

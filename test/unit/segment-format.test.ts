@@ -42,7 +42,7 @@ const twoSeries = [
 function layout(bytes: Uint8Array) {
   const headerBytes = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   const firstChunk = preambleBytes + headerBytes + 4;
-  return { headerBytes, headerCrc: preambleBytes + headerBytes, firstChunk };
+  return { headerCrc: preambleBytes + headerBytes, firstChunk };
 }
 
 /** Rewrites the header CRC so that a test can reach the checks behind it. */
@@ -286,6 +286,8 @@ describe('segment format: the decoder rejects', () => {
   });
 
   it('a segment that names sources, and a kind that disagrees with the level', () => {
+    const entry = encodeSeriesEntry(twoSeries[1]!);
+    expectReject(assembleFile({ ...oneSampleFields, sources: ['segments/x'] }, [sealChunk(entry)]), HeaderMismatchError, /a segment cannot name sources/);
     const bytes = good();
     bytes[5] = 2; // claims to be a block while the header says level 0
     expectReject(resealHeader(bytes), HeaderMismatchError, /a block cannot have level 0/);
