@@ -41,6 +41,12 @@ beforeEach(async () => {
   await drainJobs(stack);
 });
 
+async function stateKeys(): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of stack.store.list('state/')) keys.push(`${object.key} ${object.etag}`);
+  return keys;
+}
+
 function deps(overrides: Partial<PlannerDeps> = {}): PlannerDeps {
   return { store: stack.store, jobs: stack.jobs, logger: silentLogger, cas: { baseDelayMs: 2 }, ...overrides };
 }
@@ -77,9 +83,13 @@ describe('planner on the embedded stack', () => {
 
   test('planner: the s3:TestEvent is ignored', async () => {
     const body = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: stack.resources.bucket });
-    const result = await planSegmentEvents(deps(), [{ messageId: 't', body }]);
+    const counters = newPlannerCounters();
+    const statesBefore = await stateKeys();
+    const result = await planSegmentEvents(deps({ counters }), [{ messageId: 't', body }]);
     assert.deepEqual(result.failedMessageIds, []);
-    assert.equal((await shardState(stack, tenant, shard)).etag, undefined);
+    assert.equal(counters.messages, 1);
+    assert.equal(counters.segmentEvents + counters.added + counters.failedMessages, 0);
+    assert.deepEqual(await stateKeys(), statesBefore, 'no state object was written');
   });
 
   test('planner: a duplicate event changes nothing', async () => {

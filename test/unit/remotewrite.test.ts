@@ -174,11 +174,13 @@ describe('remote write client', () => {
     const logger = jsonLogger({ level: 'debug', write: (line) => lines.push(line) });
     server.script.push({ status: 503 });
     await client({ credentials: staticCredentials({ type: 'bearer', token: 's3cr3t-token' }), logger }).send(oneSeries);
-    await client({ credentials: staticCredentials({ type: 'basic', username: 'u', password: 'pw-s3cr3t' }) }).send(oneSeries);
+    const bearerLines = lines.length;
+    server.script.push({ status: 503 });
+    await client({ credentials: staticCredentials({ type: 'basic', username: 'u', password: 'pw-s3cr3t' }), logger }).send(oneSeries);
 
     assert.equal(server.requests[0]!.headers['authorization'], 'Bearer s3cr3t-token');
     assert.equal(server.requests[2]!.headers['authorization'], `Basic ${Buffer.from('u:pw-s3cr3t').toString('base64')}`);
-    assert.ok(lines.length > 0);
+    assert.ok(bearerLines > 0 && lines.length > bearerLines, 'both clients logged their retry');
     assert.ok(lines.every((line) => !line.includes('s3cr3t')));
   });
 

@@ -141,11 +141,13 @@ describe('rules: snapshots', () => {
     const snapshot = snapshotOf(`- { id: r, record: "out:sum", match: up }`);
 
     const hash = await storeRulesSnapshot(store, 't', snapshot.rules);
+    const written = await store.head(rulesSnapshotKey('t', hash));
     const again = await storeRulesSnapshot(store, 't', snapshot.rules);
     const loaded = await loadRulesSnapshot(store, 't', hash);
 
     assert.equal(hash, snapshot.hash);
     assert.equal(again, hash);
+    assert.equal((await store.head(rulesSnapshotKey('t', hash)))!.etag, written!.etag, 'the second store did not write it again');
     assert.deepEqual([...store.objects.keys()], [rulesSnapshotKey('t', hash)]);
     assert.deepEqual(loaded, snapshot);
     assert.deepEqual(await loadRulesSnapshot(store, 't', emptyRulesHash), { tenant: 't', hash: emptyRulesHash, rules: [] });
