@@ -46,13 +46,13 @@ export function createCompactorHandler(options: CompactorHandlerOptions = {}): C
 }
 
 function compactorDeps(options: CompactorHandlerOptions): CompactorDeps {
-  const { config, store, jobs, logger, rules, delivery } = pipelineDeps(options.env ?? process.env, 'compactor', options.logger);
+  const { config, cas, store, jobs, logger, rules, delivery } = pipelineDeps(options.env ?? process.env, 'compactor', options.logger);
   return {
     store,
     jobs,
     logger,
     limits: config.limits,
-    cas: { maxAttempts: config.maxStateAttempts },
+    cas,
     cleanupDelayMs: config.cleanupDelayMs,
     ...(rules === undefined ? {} : { rules }),
     ...(delivery === undefined ? {} : { delivery }),

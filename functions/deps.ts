@@ -14,10 +14,12 @@ import { plannerConfigFromEnv, type PlannerConfig } from '../lib/plan/config.js'
 import { RemoteWriteClient } from '../lib/remotewrite/client.js';
 import { remoteWriteConfigFromEnv } from '../lib/remotewrite/config.js';
 import { RulesSource, rulesSnapshotProvider, rulesTextReader } from '../lib/rules/source.js';
+import type { CasOptions } from '../lib/metastore/cas.js';
 import type { RulesSnapshotProvider } from '../lib/plan/rules.js';
 
 export interface PipelineDeps {
   config: PlannerConfig;
+  cas: CasOptions;
   store: S3ObjectStore;
   jobs: SqsMessageQueue;
   logger: Logger;
@@ -36,6 +38,7 @@ export function pipelineDeps(env: Env, functionName: string, logger?: Logger): P
   const reservedLabels = remoteWrite?.tenantRouting.mode === 'label' ? [remoteWrite.tenantRouting.label] : [];
   return {
     config,
+    cas: { maxAttempts: config.maxStateAttempts },
     store,
     jobs: new SqsMessageQueue(createSqsClient(env), config.jobsQueueUrl),
     logger: log,

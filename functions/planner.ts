@@ -31,8 +31,8 @@ export function createPlannerHandler(options: PlannerHandlerOptions = {}): Plann
 }
 
 function plannerDeps(options: PlannerHandlerOptions): PlannerDeps {
-  const { config, store, jobs, logger, rules } = pipelineDeps(options.env ?? process.env, 'planner', options.logger);
-  return { store, jobs, logger, limits: config.limits, cas: { maxAttempts: config.maxStateAttempts }, ...(rules === undefined ? {} : { rules }) };
+  const { config, cas, store, jobs, logger, rules } = pipelineDeps(options.env ?? process.env, 'planner', options.logger);
+  return { store, jobs, logger, limits: config.limits, cas, ...(rules === undefined ? {} : { rules }) };
 }
 
 export const handler: PlannerHandler = createPlannerHandler();

@@ -35,13 +35,13 @@ export function createTickHandler(options: TickHandlerOptions = {}): TickHandler
 }
 
 function tickDeps(options: TickHandlerOptions): TickDeps {
-  const { config, store, jobs, logger, rules, delivery } = pipelineDeps(options.env ?? process.env, 'tick', options.logger);
+  const { config, cas, store, jobs, logger, rules, delivery } = pipelineDeps(options.env ?? process.env, 'tick', options.logger);
   return {
     store,
     jobs,
     logger,
     limits: config.limits,
-    cas: { maxAttempts: config.maxStateAttempts },
+    cas,
     leaseMs: config.leaseMs,
     cleanupDelayMs: config.cleanupDelayMs,
     adoptAfterMs: config.adoptAfterMs,

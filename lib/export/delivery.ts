@@ -60,8 +60,6 @@ export interface DeliveryDeps {
   maxBacklogAgeMs?: number;
   /** Default 2000. */
   maxSeriesPerRequest?: number;
-  /** When the lease is busy, poll for it this long before answering 'busy'. Default 0. */
-  busyWaitMs?: number;
 }
 
 export interface DeliveryResult {
@@ -126,21 +124,15 @@ export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: 
   if (initialLatest <= initial.delivered) return { outcome: 'up-to-date', latest: initialLatest, delivered: initial.delivered, sent, skipped };
 
   // 1. The lease.
-  const waitUntil = clock() + (deps.busyWaitMs ?? 0);
-  let state: DeliveryState;
-  for (;;) {
-    const now = clock();
-    const taken = await update((current) => {
-      if (current.lease !== null && current.lease.holder !== holder && current.lease.until > now) return { next: current, result: false };
-      return { next: { ...current, lease: { holder, until: now + leaseMs } }, result: true };
-    });
-    state = taken.state;
-    if (taken.result) break;
-    if (clock() >= waitUntil) {
-      logger.debug('export delivery busy', { holder: state.lease?.holder });
-      return { outcome: 'busy', latest: state.head, delivered: state.delivered, sent, skipped };
-    }
-    await sleep(Math.min(250, waitUntil - clock()));
+  const now = clock();
+  const taken = await update((current) => {
+    if (current.lease !== null && current.lease.holder !== holder && current.lease.until > now) return { next: current, result: false };
+    return { next: { ...current, lease: { holder, until: now + leaseMs } }, result: true };
+  });
+  let state: DeliveryState = taken.state;
+  if (!taken.result) {
+    logger.debug('export delivery busy', { holder: state.lease?.holder });
+    return { outcome: 'busy', latest: state.head, delivered: state.delivered, sent, skipped };
   }
 
   const ours = (current: DeliveryState) => current.lease?.holder === holder;

@@ -28,14 +28,6 @@ export function knownIds(state: ShardState, level: number): Set<string> {
   return known;
 }
 
-/** Where a segment stands in this state, for logs and duplicate detection. */
-export function segmentStatus(state: ShardState, id: string): 'pending' | 'in-job' | 'tombstoned' | 'unknown' {
-  if (state.pending.some((segment) => segment.id === id)) return 'pending';
-  if (state.jobs.some((job) => job.level === 1 && job.sources.includes(id))) return 'in-job';
-  if (state.tombstones.some((tombstone) => tombstone.level === 0 && tombstone.sources.includes(id))) return 'tombstoned';
-  return 'unknown';
-}
-
 export interface AddSegmentsResult {
   state: ShardState;
   added: PendingSegment[];

@@ -34,8 +34,6 @@ export interface CommitDeps {
   counters?: MetastoreCounters;
   /** Default 60 s. */
   cleanupDelayMs?: number;
-  /** Delete due tombstones in the commit's write (default true); the tick does it otherwise. */
-  cleanupOnCommit?: boolean;
 }
 
 export interface CommitRequest {
@@ -67,11 +65,10 @@ export async function commitCompactedJob(deps: CommitDeps, request: CommitReques
 
   const update = await updateShardState<CommitResult>(context, tenant, shard, async ({ state }) => {
     const now = clock();
-    if (commitJob(state, jobId, output, now).outcome === 'not-open') return { next: state, result: { outcome: 'not-open', cut: [], cleanedUp: [] } };
+    if (!state.jobs.some((job) => job.id === jobId)) return { next: state, result: { outcome: 'not-open', cut: [], cleanedUp: [] } };
     // Clean up only tombstones already committed (those in the state as read): this job's own
     // sources must outlive the write that tombstones them, or a crash before it would lose them.
-    const cleaned =
-      deps.cleanupOnCommit === false ? { state, dropped: [] } : await cleanUpDueTombstones(store, state, now, cleanupDelayMs, deleted);
+    const cleaned = await cleanUpDueTombstones(store, state, now, cleanupDelayMs, deleted);
     const committed = commitJob(cleaned.state, jobId, output, now);
     const cut = cutJobs(committed.state, { now, limits, rulesHash });
     return { next: cut.state, result: { outcome: 'committed', cut: cut.jobs, cleanedUp: cleaned.dropped } };

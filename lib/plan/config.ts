@@ -19,10 +19,11 @@ export interface PlannerConfig {
   bucket: string;
   jobsQueueUrl: string;
   limits: PlanLimits;
-  maxStateAttempts: number;
-  leaseMs: number;
-  cleanupDelayMs: number;
-  adoptAfterMs: number;
+  // Unset variables stay undefined, so that the defaults live only in lib/ (cas, tick, cleanup).
+  maxStateAttempts: number | undefined;
+  leaseMs: number | undefined;
+  cleanupDelayMs: number | undefined;
+  adoptAfterMs: number | undefined;
   logLevel: LogLevel;
 }
 
@@ -50,10 +51,10 @@ export function plannerConfigFromEnv(env: Env): PlannerConfig {
       ...(maxPendingSegments === undefined ? {} : { maxPendingSegments }),
       ...(maxOpenJobs === undefined ? {} : { maxOpenJobs }),
     }),
-    maxStateAttempts: integer(env, 'STRATA_STATE_MAX_ATTEMPTS') ?? 8,
-    leaseMs: seconds(env, 'STRATA_DISPATCH_LEASE_SECONDS') ?? 300_000,
-    cleanupDelayMs: seconds(env, 'STRATA_CLEANUP_DELAY_SECONDS') ?? 60_000,
-    adoptAfterMs: seconds(env, 'STRATA_ADOPT_AFTER_SECONDS') ?? 120_000,
+    maxStateAttempts: integer(env, 'STRATA_STATE_MAX_ATTEMPTS'),
+    leaseMs: seconds(env, 'STRATA_DISPATCH_LEASE_SECONDS'),
+    cleanupDelayMs: seconds(env, 'STRATA_CLEANUP_DELAY_SECONDS'),
+    adoptAfterMs: seconds(env, 'STRATA_ADOPT_AFTER_SECONDS'),
     logLevel,
   };
 }

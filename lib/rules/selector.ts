@@ -6,7 +6,7 @@
  * backreferences) are refused here too so a rule means the same thing in both; a leading `(?i)` is
  * turned into the `i` flag and `(?P<name>` into `(?<name>`.
  */
-import { isValidMetricName, metricNameLabel } from '../segment/labels.js';
+import { metricNameLabel } from '../segment/labels.js';
 import type { MatchOp, Matcher } from './types.js';
 
 export class SelectorSyntaxError extends Error {
@@ -113,13 +113,6 @@ function readString(text: string, start: number, fail: (message: string) => neve
     }
     fail(`unknown escape \\${escape} (write a backslash as \\\\ or use a \`raw\` string)`);
   }
-}
-
-/** Writes matchers back as a selector (canonical: the metric name first when it is an equality). */
-export function formatSelector(matchers: readonly Matcher[]): string {
-  const name = matchers.find((m) => m.label === metricNameLabel && m.op === '=' && isValidMetricName(m.value));
-  const rest = matchers.filter((m) => m !== name).map((m) => `${m.label}${m.op}${JSON.stringify(m.value)}`);
-  return `${name?.value ?? ''}{${rest.join(', ')}}`;
 }
 
 /** Compiles a pattern anchored at both ends, as PromQL does. Throws an Error saying what is wrong. */

@@ -107,11 +107,6 @@ export class RulesSource {
   }
 }
 
-/** A fixed rules file (tests, the embedded stack). */
-export function staticRules(file: RulesFile): Pick<RulesSource, 'rules'> {
-  return { rules: async () => file };
-}
-
 export interface SnapshotProviderDeps {
   rules: Pick<RulesSource, 'rules'>;
   store: ObjectStore;

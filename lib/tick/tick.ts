@@ -26,7 +26,7 @@ import { emptyRulesSnapshot, type RulesSnapshotProvider } from '../plan/rules.js
 import { parseStateKey, prefixes } from '../segment/keys.js';
 import { pruneExports } from '../export/chain.js';
 import { deliverExports, type DeliveryDeps } from '../export/delivery.js';
-import { ReplacedSegments, blockSourcesFromStore, type BlockSourcesReader } from './replaced.js';
+import { ReplacedSegments, blockSourcesFromStore } from './replaced.js';
 
 export const defaultLeaseMs = 5 * 60_000;
 /** A segment younger than this may still have its event in flight: leave it to the planner. */
@@ -50,7 +50,6 @@ export interface TickDeps {
   /** Adopt (or quarantine) unannounced objects under segments/ only once they are this old. Default 2 min. */
   adoptAfterMs?: number;
   shardConcurrency?: number;
-  blockSources?: BlockSourcesReader;
   /** Remote-write delivery: each tick sends what compactions could not (receiver down, crash). */
   delivery?: Omit<DeliveryDeps, 'store' | 'logger'>;
 }
@@ -177,7 +176,7 @@ async function tickShard(
   const leaseMs = deps.leaseMs ?? defaultLeaseMs;
   const rulesHash = await (deps.rules ?? emptyRulesSnapshot).snapshotHash(tenant);
   const context = { store, logger, counters: deps.counters ?? newMetastoreCounters(), ...(deps.cas === undefined ? {} : { cas: deps.cas }) };
-  const replaced = new ReplacedSegments(store, deps.blockSources ?? blockSourcesFromStore(store), tenant, shard);
+  const replaced = new ReplacedSegments(store, blockSourcesFromStore(store), tenant, shard);
   const heads = new Map<string, ObjectInfo | undefined>();
   const replacedBy = new Map<string, string | undefined>();
   const deleted = new Set<string>();

@@ -183,7 +183,8 @@ describe('planner: job messages and configuration', () => {
     assert.equal(config.limits.levels[0]!.maxItems, 5);
     assert.equal(config.limits.levels[0]!.maxAgeMs, 30_000);
     assert.equal(config.limits.levels[1]!.maxAgeMs, 1_500);
-    assert.equal(config.leaseMs, 300_000);
+    assert.equal(config.leaseMs, undefined, 'unset: the tick applies its own default');
+    assert.equal(plannerConfigFromEnv({ STRATA_BUCKET: 'b', STRATA_JOBS_QUEUE_URL: 'q', STRATA_DISPATCH_LEASE_SECONDS: '90' }).leaseMs, 90_000);
     assert.throws(() => plannerConfigFromEnv({ STRATA_JOBS_QUEUE_URL: 'q' }), /STRATA_BUCKET/);
     assert.throws(() => plannerConfigFromEnv({ STRATA_BUCKET: 'b', STRATA_JOBS_QUEUE_URL: 'q', STRATA_L0_MAX_BYTES: 'lots' }), PlanConfigError);
   });
