@@ -27,6 +27,12 @@ export interface RetryPolicy {
   maxBackoffMs: number;
   /** No attempt starts later than this after the first one. */
   maxRetryTimeMs: number;
+  /**
+   * After a send has spent its retry budget, later sends fail at once for this long, so that an
+   * outage costs each caller (tick, compactor) one budget, not one per record or shard.
+   * Default: maxRetryTimeMs.
+   */
+  cooldownMs?: number;
 }
 
 export const defaultRetryPolicy: RetryPolicy = { minBackoffMs: 100, maxBackoffMs: 5_000, maxRetryTimeMs: 30_000 };
@@ -80,6 +86,9 @@ export class RemoteWriteClient {
   private readonly clock: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** Until when the endpoint counts as down (see RetryPolicy.cooldownMs). */
+  private unavailableUntil = 0;
+  private lastFailure: RemoteWriteUnavailableError | undefined;
 
   constructor(options: RemoteWriteClientOptions) {
     let parsed: URL;
@@ -116,6 +125,27 @@ export class RemoteWriteClient {
   /** Sends an already compressed WriteRequest body. */
   async post(body: Uint8Array, options: SendOptions = {}): Promise<SendResult> {
     const start = this.clock();
+    if (start < this.unavailableUntil && this.lastFailure !== undefined) {
+      const seconds = Math.ceil((this.unavailableUntil - start) / 1000);
+      throw new RemoteWriteUnavailableError(this.endpoint, 0, this.lastFailure.lastStatus, `not sent: the endpoint failed a moment ago (${this.lastFailure.reason}); next try in ${seconds} s`, {
+        cause: this.lastFailure,
+      });
+    }
+    try {
+      const result = await this.attempt(body, options, start);
+      this.unavailableUntil = 0;
+      return result;
+    } catch (error) {
+      // Only a failure of the endpoint opens the breaker, not a deadline that allowed no attempt.
+      if (error instanceof RemoteWriteUnavailableError && error.attempts > 0) {
+        this.lastFailure = error;
+        this.unavailableUntil = this.clock() + (this.retry.cooldownMs ?? this.retry.maxRetryTimeMs);
+      }
+      throw error;
+    }
+  }
+
+  private async attempt(body: Uint8Array, options: SendOptions, start: number): Promise<SendResult> {
     const limit = Math.min(start + this.retry.maxRetryTimeMs, options.deadline ?? Number.POSITIVE_INFINITY);
     let attempts = 0;
     let lastStatus: number | undefined;

@@ -150,10 +150,9 @@ export async function runTick(deps: TickDeps): Promise<TickReport> {
     });
   }
   await runLimited(tasks, deps.shardConcurrency ?? 4);
-  const receiver = { failed: false };
   const exportTasks = planned.map((shard) => async () => {
     try {
-      await tickExports({ ...deps, clock }, shard, receiver, report);
+      await tickExports({ ...deps, clock }, shard, report);
     } catch (error) {
       report.failures++;
       logger.error('tick failed for exports of shard', { tenant: shard.tenant, shard: shard.shard, error });
@@ -238,26 +237,21 @@ async function tickShard(
 
 /**
  * Sends a shard's undelivered export records and prunes delivered ones. Runs after every shard's
- * planning work, and stops sending for the rest of the tick once the receiver has failed, so an
- * outage (each send spends its whole retry budget) cannot keep the tick from the work that keeps
- * segments from being stranded.
+ * planning work, so that a receiver outage cannot keep the tick from the work that keeps segments
+ * from being stranded; the remote-write client's cooldown makes an outage cost one retry budget.
  */
 async function tickExports(
   deps: TickDeps & { clock: () => number },
   shard: { tenant: string; shard: number; openJobIds: ReadonlySet<string>; readAt: number },
-  receiver: { failed: boolean },
   report: TickReport,
 ): Promise<void> {
   const { store, logger, clock } = deps;
   const { tenant } = shard;
-  if (deps.delivery !== undefined && !receiver.failed) {
+  if (deps.delivery !== undefined) {
     const delivery = await deliverExports({ ...deps.delivery, store, logger, clock }, tenant, shard.shard);
     if (delivery.outcome === 'delivered') report.exportsDelivered++;
-    if (delivery.outcome === 'failed') {
-      // Not a tick failure: the records stay undelivered, status shows it, the next tick tries again.
-      receiver.failed = true;
-      logger.warn('export delivery failed; no more sends this tick', { tenant, shard: shard.shard, latest: delivery.latest, delivered: delivery.delivered });
-    }
+    // Not a tick failure: the records stay undelivered, status shows it, the next tick tries again.
+    if (delivery.outcome === 'failed') logger.warn('export delivery failed', { tenant, shard: shard.shard, latest: delivery.latest, delivered: delivery.delivered });
   }
   const pruned = await pruneExports({ store, logger }, tenant, shard.shard, { openJobIds: shard.openJobIds, asOf: shard.readAt });
   report.exportsPruned += pruned.length;

@@ -160,6 +160,29 @@ describe('remote write client', () => {
     assert.ok(error.attempts >= 10, `${error.attempts} attempts`);
   });
 
+  it('after a send spends its retry budget, later sends fail at once until the cooldown is over', async () => {
+    for (let i = 0; i < 100; i++) server.script.push({ status: 503 });
+    const shared = client({ retry: { minBackoffMs: 100, maxBackoffMs: 1_000, maxRetryTimeMs: 5_000, cooldownMs: 60_000 } });
+    await assert.rejects(shared.send(oneSeries), RemoteWriteUnavailableError);
+    const afterFirst = server.requests.length;
+
+    const fast = await shared.send(oneSeries).then(() => assert.fail('expected unavailable'), (e: unknown) => e);
+    assert.ok(fast instanceof RemoteWriteUnavailableError && fast.attempts === 0, String(fast));
+    assert.match(fast.message, /failed a moment ago .*HTTP 503.*next try in \d+ s/);
+    assert.equal(server.requests.length, afterFirst, 'no request during the cooldown');
+
+    time.state.now += 60_000;
+    server.script.length = 0;
+    assert.equal((await shared.send(oneSeries)).status, 204, 'tried again once the cooldown is over');
+    assert.equal((await shared.send(oneSeries)).status, 204);
+  });
+
+  it('a deadline that allows no attempt does not count as an outage', async () => {
+    const shared = client();
+    await assert.rejects(shared.send(oneSeries, { deadline: time.state.now - 1 }), RemoteWriteUnavailableError);
+    assert.equal((await shared.send(oneSeries)).status, 204);
+  });
+
   it('stops at once when Retry-After is past the budget or the caller’s deadline', async () => {
     server.script.push({ status: 429, headers: { 'Retry-After': '120' } });
     await assert.rejects(client({ retry: { maxRetryTimeMs: 30_000 } }).send(oneSeries), (e: unknown) => e instanceof RemoteWriteUnavailableError && /Retry-After/.test(e.message));
