@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSegments } from '../../lib/segment/build.js';
+import { SegmentError } from '../../lib/segment/errors.js';
 import { SampleJsonError, parseSampleJson } from '../../lib/segment/json.js';
 import { defaultTenant, maxShards, tenantProblem } from '../../lib/segment/keys.js';
 import { defaultShardCount } from '../../lib/segment/labels.js';
@@ -57,11 +58,17 @@ Options:
     }
     const out = values.out ?? '.';
     mkdirSync(out, { recursive: true });
-    const segments = buildSegments(series, { tenant, shardCount, createdBy: `strata-cli/${strataVersion}`, createdAtMs: Date.now() });
+    let segments;
+    try {
+      segments = buildSegments(series, { tenant, shardCount, createdBy: `strata-cli/${strataVersion}`, createdAtMs: Date.now() });
+    } catch (error) {
+      if (error instanceof SegmentError) throw new CommandError(`${input}: ${error.message}`);
+      throw error;
+    }
     for (const segment of segments) {
-      const path = join(out, `${segment.header.id}.seg`);
+      const path = join(out, `${segment.id}.seg`);
       writeFileSync(path, segment.bytes);
-      io.out(`${path}  tenant=${tenant} shard=${segment.header.shard} series=${segment.header.seriesCount} samples=${segment.header.sampleCount}`);
+      io.out(`${path}  tenant=${tenant} shard=${segment.shard} series=${segment.seriesCount} samples=${segment.sampleCount}`);
     }
   },
 };

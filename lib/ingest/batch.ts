@@ -7,7 +7,7 @@ import { strata } from '../gen/segment.js';
 import { formatLabels, seriesProblem, type Series } from '../segment/format.js';
 import { compareLabelSets, shardOf } from '../segment/labels.js';
 import { InvalidSeriesDataError } from './errors.js';
-import type { EncodedSeries } from './segment-writer.js';
+import type { EncodedSeries } from '../segment/build.js';
 
 export interface DroppedCounts {
   /** Remote write: exemplars and native histogram samples, which Strata does not store. */

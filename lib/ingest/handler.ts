@@ -11,8 +11,9 @@ import type { ParsedBatch } from './batch.js';
 import { checkBodySize } from './body.js';
 import type { IngestDeps, IngestRequest, IngestResponse } from './contract.js';
 import { jsonEndpoint, pyroscopeEndpoint, remoteWriteEndpoint, type Endpoint } from './endpoints.js';
-import { IngestError, MethodNotAllowedError, NotFoundError, StorageUnavailableError } from './errors.js';
-import { buildSegment, type BuiltSegment } from './segment-writer.js';
+import { IngestError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, StorageUnavailableError } from './errors.js';
+import { buildSegment, type BuiltSegment } from '../segment/build.js';
+import { SeriesTooLargeError } from '../segment/errors.js';
 
 const routes: Readonly<Record<string, Endpoint>> = {
   '/api/v1/push': remoteWriteEndpoint,
@@ -74,11 +75,19 @@ export async function handleIngest(request: IngestRequest, deps: IngestDeps): Pr
 export async function writeBatch(batch: ParsedBatch, tenant: string, deps: IngestDeps): Promise<WriteOutcome[]> {
   const { config } = deps;
   const createdAtMs = deps.clock();
-  const segments = [...batch.shards.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([shard, series]) =>
-      buildSegment({ tenant, shard, shardCount: config.shardCount, createdBy: config.createdBy, createdAtMs }, series, config.chunkTargetBytes),
-    );
+  // Every segment is built before the first write, so a series the format cannot hold is a 413
+  // with nothing stored, not a segment the compactor would quarantine after a 2xx.
+  let segments: BuiltSegment[];
+  try {
+    segments = [...batch.shards.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([shard, series]) =>
+        buildSegment({ tenant, shard, shardCount: config.shardCount, createdBy: config.createdBy, createdAtMs }, series, config.chunkTargetBytes),
+      );
+  } catch (error) {
+    if (error instanceof SeriesTooLargeError) throw new PayloadTooLargeError(error.message, { cause: error, tenant });
+    throw error;
+  }
   const results = await Promise.allSettled(segments.map((segment) => writeSegment(deps.store, segment, deps.logger.child({ tenant }))));
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed !== undefined) {

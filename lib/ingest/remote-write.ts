@@ -24,8 +24,9 @@ import { noneDropped } from './batch.js';
 import { compareBytes, concatRanges, equalsBytes } from './bytes.js';
 import { InvalidSeriesDataError } from './errors.js';
 import { LabelPairs, PAIR_EMPTY_VALUE, PAIR_METRIC_NAME } from './label-pairs.js';
-import type { EncodedSeries } from './segment-writer.js';
-import { WIRE_BYTES, WIRE_FIXED64, WIRE_VARINT, WireReader, varintSize, writeVarint } from './wire.js';
+import type { EncodedSeries } from '../segment/build.js';
+import { varintLength, writeVarint } from '../segment/encode.js';
+import { WIRE_BYTES, WIRE_FIXED64, WIRE_VARINT, WireReader } from './wire.js';
 
 export interface RemoteWriteOptions {
   shardCount: number;
@@ -359,7 +360,7 @@ class Scan {
     samples.sort((a, b) => a.time - b.time); // Array.prototype.sort is stable
     const pieces = [...labels.map((l) => ({ tag: 0x0a, piece: l.field })), ...samples.map((s) => ({ tag: 0x12, piece: s.field }))];
     let size = 0;
-    for (const { piece } of pieces) size += 1 + varintSize(piece.end - piece.start) + piece.end - piece.start;
+    for (const { piece } of pieces) size += 1 + varintLength(piece.end - piece.start) + piece.end - piece.start;
     const out = new Uint8Array(size);
     let offset = 0;
     for (const { tag, piece } of pieces) {

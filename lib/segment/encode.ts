@@ -8,7 +8,8 @@
  */
 import type { Series } from './format.js';
 
-function varintLength(value: number): number {
+/** Bytes of a varint; a negative int64 always takes ten. */
+export function varintLength(value: number): number {
   if (value < 0) return 10; // negative int64: two's complement, always ten bytes
   let length = 1;
   while (value >= 128) {
@@ -20,6 +21,16 @@ function varintLength(value: number): number {
 
 function isPositiveZero(value: number): boolean {
   return value === 0 && 1 / value > 0;
+}
+
+/** Writes an unsigned varint (a safe integer) at `offset`; returns the offset after it. */
+export function writeVarint(out: Uint8Array, offset: number, value: number): number {
+  while (value >= 128) {
+    out[offset++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[offset++] = value;
+  return offset;
 }
 
 class EntryWriter {
@@ -46,11 +57,7 @@ class EntryWriter {
       this.bytes[this.pos++] = Number(big);
       return;
     }
-    while (value >= 128) {
-      this.bytes[this.pos++] = (value % 128) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    this.bytes[this.pos++] = value;
+    this.pos = writeVarint(this.bytes, this.pos, value);
   }
 
   double(value: number): void {

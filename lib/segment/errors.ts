@@ -45,6 +45,11 @@ export class CorruptBodyError extends SegmentFormatError {
 export class InvalidSeriesError extends SegmentFormatError {
   override name = 'InvalidSeriesError';
 }
+/** A series too large for one chunk of the format (16 MiB decoded); it must be sent in pieces. */
+export class SeriesTooLargeError extends SegmentError {
+  override name = 'SeriesTooLargeError';
+}
+
 /** The header disagrees with the object key or with the content it describes. */
 export class HeaderMismatchError extends SegmentFormatError {
   override name = 'HeaderMismatchError';

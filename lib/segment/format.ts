@@ -493,7 +493,7 @@ export function seriesProblem(series: Series): string | undefined {
 }
 
 /** First and last timestamp of a valid series (samples and stacks are each sorted). */
-function timeBounds(series: Series): [number, number] {
+export function timeBounds(series: Series): [number, number] {
   const { samples, stacks } = series;
   return [
     Math.min(samples[0]?.timestamp ?? Infinity, stacks[0]?.timestamp ?? Infinity),

@@ -26,7 +26,7 @@ import { defaultLimits, ingestConfig } from '../../lib/ingest/config.js';
 import type { IngestDeps } from '../../lib/ingest/contract.js';
 import { handleIngest } from '../../lib/ingest/handler.js';
 import { parseRemoteWrite } from '../../lib/ingest/remote-write.js';
-import { buildSegment } from '../../lib/ingest/segment-writer.js';
+import { buildSegment } from '../../lib/segment/build.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { encodeFile, type Series } from '../../lib/segment/format.js';
 import { compareLabelSets, shardOf, sortLabels } from '../../lib/segment/labels.js';

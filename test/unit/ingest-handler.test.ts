@@ -43,6 +43,17 @@ async function assertIdempotent(request: IngestRequest, deps: IngestDeps & { sto
   return { first, second, keys: keysAfterFirst };
 }
 
+describe('ingest: series the segment format cannot hold', () => {
+  test('a series above the 16 MiB chunk limit is a 413 and nothing is written', async () => {
+    const deps = testDeps();
+    const huge = [{ labels: { __name__: 'm' }, samples: Array.from({ length: 1_100_000 }, (_, i) => [now - 1000, i] as [number, number]) }];
+    const response = await handleIngest(remoteWriteRequest(writeRequestBytes(huge)), deps);
+    assert.equal(response.status, 413, response.body);
+    assert.match(response.body, /above the 16777216-byte chunk limit/);
+    assert.equal(deps.store.objects.size, 0);
+  });
+});
+
 describe('ingest: tenants', () => {
   test('no X-Scope-OrgID → tenant anonymous', async () => {
     const deps = testDeps();

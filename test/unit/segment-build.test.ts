@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import { buildSegments, contentUlid } from '../../lib/segment/build.js';
 import { decodeFile } from '../../lib/segment/format.js';
 import { SampleJsonError, parseSampleJson } from '../../lib/segment/json.js';
+import { SeriesTooLargeError } from '../../lib/segment/errors.js';
 import { isUlid, parseDataKey } from '../../lib/segment/keys.js';
 import { shardOf } from '../../lib/segment/labels.js';
+import { series } from '../helpers/segments.js';
 
 const ndjson = [
   '{"metric":"up","labels":{"job":"api"},"samples":[[1700000015000,0],[1700000000000,1]]}',
@@ -78,5 +80,16 @@ describe('building segments', () => {
     assert.ok(isUlid(id), id);
     assert.equal(id.slice(0, 10), '01HF7YAT00');
     assert.ok(isUlid(contentUlid(-5, new Uint8Array(32))), 'negative times clamp to 0');
+  });
+
+  it('refuses a series too large for one chunk, instead of writing a segment no reader accepts', () => {
+    const huge = series('m', {}, Array.from({ length: 1_100_000 }, (_, i) => [1_700_000_000_000, i] as [number, number]));
+    assert.throws(() => buildSegments([huge], options), (error: unknown) => error instanceof SeriesTooLargeError && /above the 16777216-byte chunk limit/.test(error.message));
+  });
+
+  it('builds many series in one shard (no argument-count limits)', () => {
+    const many = Array.from({ length: 70_000 }, (_, i) => series('m', { i: String(i).padStart(6, '0') }, [[i, i]]));
+    const [segment] = buildSegments(many, { ...options, shardCount: 1 });
+    assert.equal(decodeFile(segment!.bytes).header.seriesCount, 70_000);
   });
 });
