@@ -83,35 +83,33 @@ export function labelSetProblem(labels: readonly Label[]): string | undefined {
   return hasName ? undefined : 'the series has no __name__ label';
 }
 
-const utf8 = new TextEncoder();
-
-/** The bytes a series is hashed over: name, 0xff, value, 0xff for each label in order. */
-export function labelSetBytes(labels: readonly Label[]): Uint8Array {
-  const parts = labels.flatMap(({ name, value }) => [utf8.encode(name), utf8.encode(value)]);
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length + 1, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-    out[offset++] = 0xff;
-  }
-  return out;
-}
-
-/** 32-bit FNV-1a. */
-export function fnv1a32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) {
-    hash ^= bytes[i]!;
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
 /** Shards per tenant unless STRATA_SHARD_COUNT says otherwise. */
 export const defaultShardCount = 4;
 
-/** The shard a series belongs to: FNV-1a of its label bytes, modulo the tenant's shard count. */
+/**
+ * The shard a series belongs to: 32-bit FNV-1a over, for each label in order, the UTF-8 name, a
+ * 0xff byte, the UTF-8 value and a 0xff byte (docs/format.md), modulo the tenant's shard count.
+ * Runs for every series that ingest writes and the compactor reads, so it hashes in place.
+ */
 export function shardOf(labels: readonly Label[], shardCount: number): number {
-  return fnv1a32(labelSetBytes(labels)) % shardCount;
+  let hash = 0x811c9dc5;
+  for (const { name, value } of labels) {
+    hash = fnv1aUpdate(hash, name);
+    hash = Math.imul(hash ^ 0xff, 0x01000193);
+    hash = fnv1aUpdate(hash, value);
+    hash = Math.imul(hash ^ 0xff, 0x01000193);
+  }
+  return (hash >>> 0) % shardCount;
+}
+
+const utf8 = new TextEncoder();
+let scratch = new Uint8Array(256);
+
+/** Feeds a string's UTF-8 bytes into an FNV-1a state. */
+function fnv1aUpdate(hash: number, text: string): number {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
+  const { written } = utf8.encodeInto(text, scratch);
+  for (let i = 0; i < written; i++) hash = Math.imul(hash ^ scratch[i]!, 0x01000193);
+  return hash;
 }
