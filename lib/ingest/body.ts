@@ -5,7 +5,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { IngestLimits } from './contract.js';
 import { CorruptPayloadError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
-import { snappyDecodedLength, snappyUncompress } from './snappy.js';
+import { snappyDecodedLength, snappyUncompress } from '../segment/snappy.js';
 
 export interface MediaType {
   /** Lower case, without parameters, e.g. "application/x-protobuf"; "" when the header is absent. */

@@ -23,6 +23,7 @@
 import { crc32 } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import snappy from 'snappyjs';
+import { snappyDecodedLength, snappyUncompress } from './snappy.js';
 import { strata } from '../gen/segment.js';
 import { encodeSeriesEntry } from './encode.js';
 import {
@@ -344,14 +345,14 @@ export class FileReader {
 
   private decompress(chunk: ChunkLocation, index: number): Uint8Array {
     const stored = this.bytes.subarray(chunk.offset, chunk.offset + chunk.storedBytes);
-    // snappyjs allocates what the stream's own length preamble says: compare it with the chunk's
-    // declared (and already limit-checked) length first.
-    const preamble = readVarint32(stored);
+    // The decoder allocates what the stream's own length preamble says: it must be the chunk's
+    // declared (and already limit-checked) length.
+    const preamble = snappyDecodedLength(stored);
     if (preamble !== chunk.decodedBytes) {
       this.fail(CorruptBodyError, `chunk ${index + 1}: snappy stream length ${preamble ?? 'unreadable'} disagrees with the chunk header`);
     }
     try {
-      return snappy.uncompress(stored, chunk.decodedBytes);
+      return snappyUncompress(stored, chunk.decodedBytes);
     } catch (cause) {
       throw new CorruptBodyError(`chunk ${index + 1} is not valid snappy: ${(cause as Error).message}`, this.source, { cause });
     }
@@ -515,15 +516,4 @@ function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
     offset += part.length;
   }
   return out;
-}
-
-/** Reads the unsigned varint at the start of `bytes` (at most 5 bytes), or undefined. */
-function readVarint32(bytes: Uint8Array): number | undefined {
-  let value = 0;
-  for (let i = 0; i < 5 && i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    value += (byte & 0x7f) * 2 ** (7 * i);
-    if ((byte & 0x80) === 0) return value;
-  }
-  return undefined;
 }

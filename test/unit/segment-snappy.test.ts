@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import snappy from 'snappyjs';
-import { SnappyError, snappyUncompress } from '../../lib/ingest/snappy.js';
+import { SnappyError, snappyUncompress } from '../../lib/segment/snappy.js';
 
 test('snappy: round-trips whatever snappyjs compresses (property)', () => {
   const repetitive = fc.array(fc.constantFrom(...'abcab__name__\0\x01\xff'), { maxLength: 3000 }).map((chars) => Buffer.from(chars.join(''), 'latin1'));

@@ -1,5 +1,5 @@
 /**
- * Snappy block-format decompression for request bodies, strict about its input: the output must
+ * Snappy block-format decompression for request bodies and file chunks, strict about its input: the output must
  * be exactly the length the preamble declares (checked against a limit before allocating), and
  * every literal and copy must stay inside the input and the output. Literals and non-overlapping
  * copies move with TypedArray.set/copyWithin, about twice as fast as snappyjs' byte loops on
