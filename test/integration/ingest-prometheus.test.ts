@@ -113,7 +113,7 @@ remote_write:
   assert.equal(storedSamples, expectedSamples);
   assert.equal(stored.size, expected.size);
   assert.deepEqual(sortSamples(stored), sortSamples(expected));
-  assert.ok(expected.has(labelKey([['__name__', 'up'], ['instance', expectedInstance(expected)], ['job', 'prometheus']])), 'up{job="prometheus"} arrived');
+  assert.ok(stored.has(labelKey([['__name__', 'up'], ['instance', expectedInstance(expected)], ['job', 'prometheus']])), 'up{job="prometheus"} was stored');
   t.diagnostic(`${distinct.size} requests, ${expected.size} series, ${expectedSamples} samples, ${segments.length} segments`);
 });
 

@@ -114,7 +114,9 @@ describe('pyroscope /ingest: what is stored', () => {
   });
 
   test('the profile time comes from time_nanos, else from `from`', async () => {
-    const { series } = await ingest(pyroscopeRequest(pprofBytes({ ...cpuProfile, timeNanos: 0 }), { ...query, from: String((now - 5000) / 1000) }));
+    const { response, series } = await ingest(pyroscopeRequest(pprofBytes({ ...cpuProfile, timeNanos: 0 }), { ...query, from: String((now - 5000) / 1000) }));
+    assert.equal(response.status, 200, response.body);
+    assert.ok(series.length > 0);
     assert.ok(series.every((s) => s.samples[0]!.timestamp === now - 5000));
   });
 
