@@ -21,7 +21,7 @@
 import type { Rule, RulesSnapshot } from '../rules/types.js';
 import type { RuleEvaluation } from '../rules/evaluate.js';
 import { ruleIdLabel, shardLabel } from '../rules/types.js';
-import { compareLabelSets, labelSetProblem, metricNameLabel, sortLabels, type Label } from '../segment/labels.js';
+import { compareLabelSets, labelSetKey, labelSetProblem, metricNameLabel, sortLabels, type Label } from '../segment/labels.js';
 import { ExportRecordError } from './errors.js';
 
 export const exportRecordVersion = 1;
@@ -100,7 +100,7 @@ export function nextRecord(previous: ExportRecord | undefined, input: NextRecord
     if (rule === undefined || !fitsRule(series.labels, rule, input.shard)) continue;
     // A lowered max_series applies to series already counting too (the first ones in label order stay).
     if ((seriesPerRule.get(rule.id) ?? 0) >= rule.maxSeries) continue;
-    totals.set(labelsKey(series.labels), { labels: series.labels, value: series.value });
+    totals.set(labelSetKey(series.labels), { labels: series.labels, value: series.value });
     seriesPerRule.set(rule.id, (seriesPerRule.get(rule.id) ?? 0) + 1);
   }
   const dropped: Record<string, number> = {};
@@ -109,7 +109,7 @@ export function nextRecord(previous: ExportRecord | undefined, input: NextRecord
     if (before !== undefined) dropped[rule.id] = before;
   }
   for (const increment of input.evaluation.increments) {
-    const key = labelsKey(increment.labels);
+    const key = labelSetKey(increment.labels);
     const existing = totals.get(key);
     if (existing !== undefined) {
       const sum = existing.value + increment.value;
@@ -176,10 +176,6 @@ function fitsRule(labels: readonly Label[], rule: Rule, shard: number): boolean 
 
 function ruleOf(labels: readonly Label[]): string {
   return labels.find((label) => label.name === ruleIdLabel)?.value ?? '';
-}
-
-function labelsKey(labels: readonly Label[]): string {
-  return labels.map(({ name, value }) => `${name}\u0000${value}`).join('\u0000');
 }
 
 function normalize(value: number): number {

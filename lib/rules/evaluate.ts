@@ -11,7 +11,7 @@
  */
 import type { Series } from '../segment/format.js';
 import { formatLabels } from '../segment/format.js';
-import { compareLabelSets, metricNameLabel, sortLabels, type Label } from '../segment/labels.js';
+import { compareLabelSets, labelSetKey, metricNameLabel, sortLabels, type Label } from '../segment/labels.js';
 import { remoteWriteLabelProblem } from '../remotewrite/labels.js';
 import { RulesEvaluationError } from './errors.js';
 import { compileAnchoredRegex, compileMatcher, type LabelTest } from './selector.js';
@@ -199,7 +199,7 @@ export class RuleEvaluator {
       const value = valueOf(labels, name);
       if (value !== '') present.push({ name, value });
     }
-    const key = present.map(({ name, value }) => `${name}\u0000${value}`).join('\u0000');
+    const key = labelSetKey(present);
     const groups = this.groups.get(compiled)!;
     let group = groups.get(key);
     if (group === undefined) {

@@ -17,7 +17,7 @@ import type { RulesSnapshotProvider } from '../plan/rules.js';
 import { RulesError, RulesFileError } from './errors.js';
 import { parseRulesFile, rulesForTenant, type ParseOptions, type RulesFile } from './parse.js';
 import { hashRules, storeRulesSnapshot } from './snapshot.js';
-import type { RulesSnapshot } from './types.js';
+import type { Rule, RulesSnapshot } from './types.js';
 
 /** Reads the text of a rules location. */
 export type RulesTextReader = (location: string) => Promise<string>;
@@ -120,9 +120,15 @@ export interface RulesSnapshotSource extends RulesSnapshotProvider {
 /** The planner's RulesSnapshotProvider, backed by a rules source and the snapshot store. */
 export function rulesSnapshotProvider(deps: SnapshotProviderDeps): RulesSnapshotSource {
   const stored = new Set<string>();
+  // The rules list of a tenant is the same array until the file is reloaded: hash it once.
+  const hashes = new WeakMap<readonly Rule[], string>();
   const snapshot = async (tenant: string): Promise<RulesSnapshot> => {
     const rules = rulesForTenant(await deps.rules.rules(), tenant);
-    const hash = hashRules(rules);
+    let hash = hashes.get(rules);
+    if (hash === undefined) {
+      hash = hashRules(rules);
+      hashes.set(rules, hash);
+    }
     const storedKey = `${tenant}/${hash}`;
     if (!stored.has(storedKey)) {
       await storeRulesSnapshot(deps.store, tenant, rules);

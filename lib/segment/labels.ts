@@ -83,6 +83,11 @@ export function labelSetProblem(labels: readonly Label[]): string | undefined {
   return hasName ? undefined : 'the series has no __name__ label';
 }
 
+/** A string that is equal for equal label lists and different otherwise: a map key for a label set. */
+export function labelSetKey(labels: readonly Label[]): string {
+  return labels.map(({ name, value }) => `${name}\u0000${value}`).join('\u0000');
+}
+
 /** Shards per tenant unless STRATA_SHARD_COUNT says otherwise. */
 export const defaultShardCount = 4;
 
