@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'lib/gen/', 'proto/wrapper.js', '.serverless/', '.esbuild/', 'coverage/'] },
+  { ignores: ['node_modules/', '.strata/', 'lib/gen/', 'proto/wrapper.js', '.serverless/', '.esbuild/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -60,7 +60,25 @@ export interface ObjectStore {
   deleteMany(keys: readonly string[]): Promise<void>;
   /** Server-side copy within the bucket. */
   copy(fromKey: string, toKey: string): Promise<void>;
+  /** Starts writing an object a part at a time (S3 multipart upload), for objects too large to hold in memory. */
+  startMultipartUpload(key: string, options?: PutOptions): Promise<MultipartUpload>;
 }
+
+/**
+ * An object being written in parts. Every part but the last must be at least 5 MiB (S3's rule);
+ * parts may be uploaded in any order, the object is their concatenation in part-number order.
+ * Nothing is visible under the key until `complete`; an upload that is neither completed nor
+ * aborted is removed by the bucket's lifecycle rule.
+ */
+export interface MultipartUpload {
+  uploadPart(partNumber: number, body: Uint8Array): Promise<void>;
+  /** Publishes the object; returns its ETag. */
+  complete(): Promise<string>;
+  abort(): Promise<void>;
+}
+
+/** S3's smallest part (all but the last). */
+export const minPartBytes = 5 * 2 ** 20;
 
 export interface OutgoingMessage {
   /** Unique within one sendBatch call; used to report which entries failed. */

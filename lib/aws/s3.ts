@@ -3,16 +3,20 @@
  * writes return an outcome instead of throwing, every other failure is an `AwsAccessError`.
  */
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type PutObjectCommandInput,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { ConditionalPutResult, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './contract.js';
+import type { ConditionalPutResult, MultipartUpload, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './contract.js';
 import { AwsAccessError, BatchDeleteError, describeCause, httpStatusOf, type KeyFailure } from './errors.js';
 
 /** DeleteObjects accepts at most 1000 keys per request. */
@@ -71,6 +75,45 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       throw this.wrap('PutObject', key, error);
     }
+  }
+
+  async startMultipartUpload(key: string, options?: PutOptions): Promise<MultipartUpload> {
+    const { Bucket, Key, ContentType, Metadata } = this.putInput(key, new Uint8Array(0), options);
+    let uploadId: string;
+    try {
+      const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType, Metadata }));
+      if (created.UploadId === undefined) throw new Error('response has no UploadId');
+      uploadId = created.UploadId;
+    } catch (error) {
+      throw this.wrap('CreateMultipartUpload', key, error);
+    }
+    const parts: Array<{ PartNumber: number; ETag: string }> = [];
+    return {
+      uploadPart: async (partNumber, body) => {
+        try {
+          const response = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }));
+          parts.push({ PartNumber: partNumber, ETag: this.requireEtag('UploadPart', key, response.ETag) });
+        } catch (error) {
+          throw this.wrap('UploadPart', key, error);
+        }
+      },
+      complete: async () => {
+        try {
+          const sorted = [...parts].sort((a, b) => a.PartNumber - b.PartNumber);
+          const response = await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: sorted } }));
+          return this.requireEtag('CompleteMultipartUpload', key, response.ETag);
+        } catch (error) {
+          throw this.wrap('CompleteMultipartUpload', key, error);
+        }
+      },
+      abort: async () => {
+        try {
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }));
+        } catch (error) {
+          throw this.wrap('AbortMultipartUpload', key, error);
+        }
+      },
+    };
   }
 
   putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<ConditionalPutResult> {

@@ -1,13 +1,15 @@
 /**
  * Building one block from a job's sources: open and verify each source, merge them, and encode the
- * result under the job's identity. A source that turns out to be corrupt, before or during the merge,
- * is set aside and the merge starts again without it, so the block is the same whichever way the
- * corruption was found.
+ * result under the job's identity, its chunks leaving for the output as they are sealed. A source
+ * that turns out to be corrupt, before or during the merge, is set aside and the merge starts again
+ * without it, so the block is the same whichever way the corruption was found.
  */
+import type { SeriesEntry } from '../segment/entry.js';
 import { SegmentFormatError } from '../segment/errors.js';
-import { FileReader, FileWriter, type FileHeader, type FileIdentity, type ReadLimits, type Series } from '../segment/format.js';
+import { FileReader, FileWriter, type FileHeader, type FileIdentity, type ReadLimits } from '../segment/format.js';
 import { parseDataKey } from '../segment/keys.js';
-import { mergeSeries, newMergeStats, type MergeStats } from './merge.js';
+import { mergeEntries, newMergeStats, type MergeStats } from './merge.js';
+import type { BlockOutput } from './output.js';
 
 export interface SourceObject {
   key: string;
@@ -20,13 +22,23 @@ export interface RejectedSource {
 }
 
 export interface BuiltBlock {
-  bytes: Uint8Array;
+  /** Bytes written to the output. */
+  size: number;
   /** Keys of the sources whose series the block holds (sorted). */
   sources: string[];
   /** Headers of those sources, in the same order. */
   sourceHeaders: FileHeader[];
   rejected: RejectedSource[];
   stats: MergeStats;
+}
+
+export interface BuildOptions {
+  limits?: Partial<ReadLimits>;
+  /**
+   * Called as each merge starts; the function it returns sees every series written, in order. A
+   * merge that restarts without a corrupt source calls it again: only the last one saw the block.
+   */
+  observe?: () => (entry: SeriesEntry) => void;
 }
 
 /** Thrown inside the merge to say which source broke. */
@@ -40,15 +52,21 @@ class SourceFailure extends Error {
 }
 
 /**
- * Merges `sources` (sorted by key, as job specs list them) into one block. The block's sources are
- * those that were used, its shard count theirs; rejected sources are reported, not thrown.
+ * Merges `sources` (sorted by key, as job specs list them) into one block written to `output`. The
+ * block's sources are those that were used, its shard count theirs; rejected sources are reported,
+ * not thrown.
  */
-export function buildBlock(identity: Omit<FileIdentity, 'sources' | 'shardCount'>, sources: readonly SourceObject[], limits?: Partial<ReadLimits>): BuiltBlock {
+export async function buildBlock(
+  identity: Omit<FileIdentity, 'sources' | 'shardCount'>,
+  sources: readonly SourceObject[],
+  output: BlockOutput,
+  options: BuildOptions = {},
+): Promise<BuiltBlock> {
   const rejected: RejectedSource[] = [];
   let usable: Array<{ key: string; reader: FileReader }> = [];
   for (const source of sources) {
     try {
-      usable.push({ key: source.key, reader: FileReader.open(source.bytes, { expectKey: parseDataKey(source.key), ...(limits ? { limits } : {}) }) });
+      usable.push({ key: source.key, reader: FileReader.open(source.bytes, { expectKey: parseDataKey(source.key), ...(options.limits ? { limits: options.limits } : {}) }) });
     } catch (error) {
       if (!(error instanceof SegmentFormatError)) throw error;
       rejected.push({ key: source.key, error });
@@ -60,21 +78,34 @@ export function buildBlock(identity: Omit<FileIdentity, 'sources' | 'shardCount'
     // holds the shard makes a valid, empty block.
     const shardCount = usable[0]?.reader.header.shardCount ?? identity.shard + 1;
     const writer = new FileWriter({ ...identity, shardCount, sources: usable.map((source) => source.key) });
+    const observer = options.observe?.();
     try {
-      for (const series of mergeSeries(usable.map(({ key, reader }) => tagFailures(key, reader.series())), stats)) writer.add(series);
+      await mergeEntries(
+        usable.map(({ key, reader }) => tagFailures(key, reader.chunkEntries())),
+        (entry) => {
+          writer.addEntry(entry);
+          observer?.(entry);
+          const sealed = writer.takeChunks();
+          return sealed.length > 0 ? output.write(sealed) : undefined;
+        },
+        stats,
+      );
+      const { head, chunks } = writer.finishParts();
+      const size = await output.finish(head, chunks);
       const used = [...usable].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      return { bytes: writer.finish(), sources: used.map((source) => source.key), sourceHeaders: used.map((source) => source.reader.header), rejected, stats };
+      return { size, sources: used.map((source) => source.key), sourceHeaders: used.map((source) => source.reader.header), rejected, stats };
     } catch (error) {
       if (!(error instanceof SourceFailure)) throw error;
+      await output.discard();
       rejected.push({ key: error.key, error: error.error });
       usable = usable.filter((source) => source.key !== error.key);
     }
   }
 }
 
-function* tagFailures(key: string, series: Iterable<Series>): Generator<Series> {
+function* tagFailures(key: string, batches: Iterable<SeriesEntry[]>): Generator<SeriesEntry[]> {
   try {
-    yield* series;
+    yield* batches;
   } catch (error) {
     if (error instanceof SegmentFormatError) throw new SourceFailure(key, error);
     throw error;

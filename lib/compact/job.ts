@@ -4,7 +4,7 @@
  *   read the spec from the shard state ── not open? already committed: done
  *   read the sources ── corrupt ones are quarantined; the job goes on without them
  *   merge them into the block, write it under the job's key (same bytes on every attempt)
- *   L0→L1 only: evaluate the recorded rules snapshot on the block, write the export record once
+ *   L0→L1 only: evaluate the recorded rules snapshot on the block's series, write the export record once
  *   commit (compare-and-swap): job removed, sources tombstoned, block queued for the next level
  *   send undelivered export records; a failed send leaves them for the tick, the job stays done
  *
@@ -17,11 +17,13 @@ import type { Logger } from '../log/logger.js';
 import type { JobSpec } from '../metastore/types.js';
 import { commitCompactedJob, readJobSpec, type CommitDeps } from '../plan/commit.js';
 import { quarantineObject } from '../plan/quarantine.js';
-import { evaluateRules } from '../rules/evaluate.js';
+import { RuleEvaluator } from '../rules/evaluate.js';
 import { loadRulesSnapshot } from '../rules/snapshot.js';
-import { FileReader, type ReadLimits } from '../segment/format.js';
+import type { SeriesEntry } from '../segment/entry.js';
+import type { ReadLimits } from '../segment/format.js';
 import { quarantineKeys } from '../segment/keys.js';
 import { buildBlock, type SourceObject } from './block.js';
+import { StoreBlockOutput } from './output.js';
 import { SourceMissingError } from './errors.js';
 
 /** Written into every block header; no version, so that a retry after an upgrade writes the same bytes. */
@@ -68,37 +70,44 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
   const log = logger.child({ tenant, shard, jobId, jobLevel: spec.level });
 
   const { sources, alreadyQuarantined } = await readSources(store, spec);
-  const block = buildBlock({ tenant, shard, level: spec.level, id: spec.id, createdBy: compactorCreatedBy, createdAtMs: spec.ts }, sources, deps.readLimits);
+  // Rules are evaluated on the series as they are written, so they see exactly the block, once.
+  const snapshot = spec.level === 1 ? await loadRulesSnapshot(store, tenant, spec.rulesHash) : undefined;
+  let evaluator: RuleEvaluator | undefined;
+  const observe = snapshot !== undefined && snapshot.rules.length > 0 ? () => {
+    const current = new RuleEvaluator(snapshot, { shard });
+    evaluator = current;
+    return (entry: SeriesEntry) => current.addEntry(entry);
+  } : undefined;
+  const block = await buildBlock(
+    { tenant, shard, level: spec.level, id: spec.id, createdBy: compactorCreatedBy, createdAtMs: spec.ts },
+    sources,
+    new StoreBlockOutput(store, spec.outputKey),
+    { ...(deps.readLimits ? { limits: deps.readLimits } : {}), ...(observe ? { observe } : {}) },
+  );
   for (const { key, error } of block.rejected) {
     const outcome = await quarantineObject(store, key, `${error.name}: ${error.message}`, 'compactor', clock());
     log.warn('source quarantined', { segmentKey: key, reason: error.message, outcome });
   }
-  await store.put(spec.outputKey, block.bytes, { contentType: 'application/vnd.strata.block' });
-  log.info('block written', { blockKey: spec.outputKey, bytes: block.bytes.length, samplesIn: block.stats.samplesIn, samplesOut: block.stats.samplesOut });
+  log.info('block written', { blockKey: spec.outputKey, bytes: block.size, samplesIn: block.stats.samplesIn, samplesOut: block.stats.samplesOut });
 
   let exportRecord: string | undefined;
-  if (spec.level === 1) {
-    const snapshot = await loadRulesSnapshot(store, tenant, spec.rulesHash);
-    if (snapshot.rules.length > 0) {
-      // Evaluated on the written block, so the rules see exactly what was committed, once.
-      const evaluation = evaluateRules(snapshot, FileReader.open(block.bytes).series(), { shard });
-      const oldestSource = Math.min(...block.sourceHeaders.map((header) => header.createdAtMs));
-      const written = await writeExportRecord({ store, logger: log }, spec, {
-        snapshot,
-        evaluation,
-        facts: {
-          blocks: 1,
-          segments: block.sources.length,
-          samples: block.stats.samplesOut,
-          failedAttempts: request.receiveCount - 1,
-          lagMs: Math.max(0, clock() - oldestSource),
-        },
-      });
-      exportRecord = written.key;
-    }
+  if (snapshot !== undefined && evaluator !== undefined) {
+    const oldestSource = Math.min(...block.sourceHeaders.map((header) => header.createdAtMs));
+    const written = await writeExportRecord({ store, logger: log }, spec, {
+      snapshot,
+      evaluation: evaluator.finish(),
+      facts: {
+        blocks: 1,
+        segments: block.sources.length,
+        samples: block.stats.samplesOut,
+        failedAttempts: request.receiveCount - 1,
+        lagMs: Math.max(0, clock() - oldestSource),
+      },
+    });
+    exportRecord = written.key;
   }
 
-  const committed = await commitCompactedJob(deps, { tenant, shard, jobId, output: { size: block.bytes.length } });
+  const committed = await commitCompactedJob(deps, { tenant, shard, jobId, output: { size: block.size } });
   if (deps.delivery !== undefined && exportRecord !== undefined) {
     try {
       const delivered = await deliverExports({ ...deps.delivery, store, logger: log }, tenant, shard);

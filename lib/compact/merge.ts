@@ -6,8 +6,13 @@
  *
  * Two rows with the same series and timestamp but different values are both kept (sorted by their
  * bits): compaction never picks a winner, so nothing a client sent is lost. See docs/compaction.md.
+ *
+ * Samples stay encoded (lib/segment/entry.ts). The usual case — each source holds its own stretch
+ * of time of a series — only concatenates the sources' sample bytes; overlapping copies (client
+ * retries, late data) and profile stacks are decoded, merged and encoded again.
  */
-import type { Sample, Series, Stack } from '../segment/format.js';
+import { decodeSamples, encodeSamples, type SeriesEntry } from '../segment/entry.js';
+import type { Sample, Stack } from '../segment/format.js';
 import { compareLabelSets } from '../segment/labels.js';
 
 export interface MergeStats {
@@ -18,6 +23,9 @@ export interface MergeStats {
   stacksOut: number;
 }
 
+/** A source's series in label order, a batch (one decoded chunk) at a time. */
+export type EntryBatches = AsyncIterable<SeriesEntry[]> | Iterable<SeriesEntry[]>;
+
 const bits = new DataView(new ArrayBuffer(16));
 
 /** Orders doubles by their IEEE 754 bit patterns, so NaN payloads and -0 stay distinct and ordered. */
@@ -27,78 +35,112 @@ export function compareValueBits(a: number, b: number): number {
   return bits.getUint32(0) - bits.getUint32(8) || bits.getUint32(4) - bits.getUint32(12);
 }
 
-/**
- * Merges sorted series streams. `sources` are consumed lazily, one series ahead each, so memory
- * holds one series per source plus whatever each iterator buffers (a decoded chunk for FileReader).
- */
-export function* mergeSeries(sources: Iterable<Series>[], stats: MergeStats = newMergeStats()): Generator<Series> {
-  const iterators = sources.map((source) => source[Symbol.iterator]());
-  const heads: Array<Series | undefined> = iterators.map((iterator) => next(iterator));
-  for (;;) {
-    let smallest: Series | undefined;
-    for (const head of heads) {
-      if (head !== undefined && (smallest === undefined || compareLabelSets(head.labels, smallest.labels) < 0)) smallest = head;
-    }
-    if (smallest === undefined) return;
-    const same: Series[] = [];
-    for (let i = 0; i < heads.length; i++) {
-      const head = heads[i];
-      if (head !== undefined && compareLabelSets(head.labels, smallest.labels) === 0) {
-        same.push(head);
-        heads[i] = next(iterators[i]!);
-      }
-    }
-    stats.series++;
-    yield mergeOneSeries(same, stats);
-  }
-}
-
 export function newMergeStats(): MergeStats {
   return { series: 0, samplesIn: 0, samplesOut: 0, stacksIn: 0, stacksOut: 0 };
 }
 
-function next(iterator: Iterator<Series>): Series | undefined {
-  const result = iterator.next();
-  return result.done === true ? undefined : result.value;
+interface Cursor {
+  iterator: AsyncIterator<SeriesEntry[]> | Iterator<SeriesEntry[]>;
+  batch: SeriesEntry[];
+  index: number;
+  done: boolean;
+}
+
+/**
+ * Merges sorted sources, handing each merged series to `emit` in label order. Memory holds one
+ * batch per source; the merge waits on a source only when its batch runs out, and on `emit` only
+ * when it returns a promise (an output applying back-pressure).
+ */
+export async function mergeEntries(
+  sources: readonly EntryBatches[],
+  emit: (entry: SeriesEntry) => Promise<void> | undefined | void,
+  stats: MergeStats = newMergeStats(),
+): Promise<MergeStats> {
+  const cursors: Cursor[] = sources.map((source) => ({
+    iterator: Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator](),
+    batch: [],
+    index: 0,
+    done: false,
+  }));
+  const same: SeriesEntry[] = [];
+  for (;;) {
+    let smallest: SeriesEntry | undefined;
+    for (const cursor of cursors) {
+      while (!cursor.done && cursor.index >= cursor.batch.length) {
+        const result = await cursor.iterator.next();
+        if (result.done === true) cursor.done = true;
+        else [cursor.batch, cursor.index] = [result.value, 0];
+      }
+      const head = cursor.batch[cursor.index];
+      if (!cursor.done && head !== undefined && (smallest === undefined || compareLabelSets(head.labels, smallest.labels) < 0)) smallest = head;
+    }
+    if (smallest === undefined) return stats;
+    same.length = 0;
+    for (const cursor of cursors) {
+      const head = cursor.batch[cursor.index];
+      if (!cursor.done && head !== undefined && (head === smallest || compareLabelSets(head.labels, smallest.labels) === 0)) {
+        same.push(head);
+        cursor.index++;
+      }
+    }
+    stats.series++;
+    const pending = emit(mergeCopies(same, stats));
+    if (pending !== undefined) await pending;
+  }
 }
 
 /** Merges the copies of one series (in source order) into one. */
-function mergeOneSeries(copies: Series[], stats: MergeStats): Series {
+function mergeCopies(copies: SeriesEntry[], stats: MergeStats): SeriesEntry {
   const first = copies[0]!;
-  stats.samplesIn += copies.reduce((sum, copy) => sum + copy.samples.length, 0);
-  stats.stacksIn += copies.reduce((sum, copy) => sum + copy.stacks.length, 0);
-  if (copies.length === 1 && isStrictlySorted(first)) {
-    stats.samplesOut += first.samples.length;
-    stats.stacksOut += first.stacks.length;
-    return first;
+  let sampleCount = 0;
+  let stackCount = 0;
+  for (const copy of copies) {
+    sampleCount += copy.sampleCount;
+    stackCount += copy.stacks.length;
   }
-  const samples = copies.flatMap((copy) => copy.samples);
-  // Sources usually hold consecutive time ranges of a series: then the concatenation is the answer.
-  const uniqueSamples = isStrictlyIncreasing(samples)
-    ? samples
-    : samples
-        .sort((a, b) => a.timestamp - b.timestamp || compareValueBits(a.value, b.value))
-        .filter((sample, i, all) => i === 0 || sample.timestamp !== all[i - 1]!.timestamp || compareValueBits(sample.value, all[i - 1]!.value) !== 0);
-  const { functions, stacks } = copies.some((copy) => copy.stacks.length > 0) ? mergeStacks(copies) : { functions: [], stacks: [] };
-  stats.samplesOut += uniqueSamples.length;
+  stats.samplesIn += sampleCount;
+  stats.stacksIn += stackCount;
+  if (stackCount === 0) {
+    const ordered = copies.length === 1 ? copies : [...copies].sort((a, b) => a.minTimeMs - b.minTimeMs);
+    if (ordered.every((copy, i) => copy.samplesStrictlyIncreasing && (i === 0 || ordered[i - 1]!.maxTimeMs < copy.minTimeMs))) {
+      // Disjoint stretches of time: the samples are the sources' bytes, one after the other.
+      stats.samplesOut += sampleCount;
+      if (copies.length === 1) return first;
+      return {
+        ...first,
+        functions: [],
+        sampleParts: ordered.flatMap((copy) => copy.sampleParts),
+        sampleCount,
+        minTimeMs: ordered[0]!.minTimeMs,
+        maxTimeMs: ordered.at(-1)!.maxTimeMs,
+      };
+    }
+  }
+  const samples = uniqueSamples(copies.flatMap((copy) => decodeSamples(copy.sampleParts)));
+  const { functions, stacks } = stackCount > 0 ? mergeStacks(copies) : { functions: [], stacks: [] };
+  stats.samplesOut += samples.length;
   stats.stacksOut += stacks.length;
-  return { labels: first.labels, samples: uniqueSamples, functions, stacks };
+  const times = [...(samples.length > 0 ? [samples[0]!.timestamp, samples.at(-1)!.timestamp] : []), ...(stacks.length > 0 ? [stacks[0]!.timestamp, stacks.at(-1)!.timestamp] : [])];
+  return {
+    labels: first.labels,
+    sampleParts: samples.length > 0 ? [encodeSamples(samples)] : [],
+    sampleCount: samples.length,
+    minTimeMs: Math.min(...times),
+    maxTimeMs: Math.max(...times),
+    samplesStrictlyIncreasing: true,
+    functions,
+    stacks,
+  };
 }
 
-/** True when no two neighbouring samples or stacks could be duplicates or out of (timestamp, bits) order. */
-function isStrictlySorted(series: Series): boolean {
-  return series.stacks.length === 0 && isStrictlyIncreasing(series.samples);
-}
-
-function isStrictlyIncreasing(samples: readonly Sample[]): boolean {
-  for (let i = 1; i < samples.length; i++) {
-    if (samples[i]!.timestamp <= samples[i - 1]!.timestamp) return false;
-  }
-  return true;
+/** Sorts by (timestamp, value bits) and drops exact duplicates. */
+function uniqueSamples(samples: Sample[]): Sample[] {
+  samples.sort((a, b) => a.timestamp - b.timestamp || compareValueBits(a.value, b.value));
+  return samples.filter((sample, i, all) => i === 0 || sample.timestamp !== all[i - 1]!.timestamp || compareValueBits(sample.value, all[i - 1]!.value) !== 0);
 }
 
 /** Re-indexes every copy's stacks into one function table (names in order of first use) and dedupes. */
-function mergeStacks(copies: Series[]): { functions: string[]; stacks: Stack[] } {
+function mergeStacks(copies: SeriesEntry[]): { functions: string[]; stacks: Stack[] } {
   const functions: string[] = [];
   const index = new Map<string, number>();
   const indexOf = (name: string): number => {
@@ -116,7 +158,6 @@ function mergeStacks(copies: Series[]): { functions: string[]; stacks: Stack[] }
       stacks.push({ timestamp: stack.timestamp, frames: stack.frames.map((frame) => indexOf(copy.functions[frame]!)), value: stack.value });
     }
   }
-  if (stacks.length === 0) return { functions: [], stacks };
   // Order by time, then by the frames' names (not indexes, which depend on first use), then value.
   const key = (stack: Stack) => stack.frames.map((frame) => functions[frame]).join('\u0000');
   const keyed = stacks.map((stack) => ({ stack, key: key(stack) }));

@@ -6,7 +6,7 @@
  * the network; a bad series is a RemoteWriteLabelError, not a receiver's 400 that would refuse the
  * whole request.
  */
-import snappy from 'snappyjs';
+import { snappyCompress, snappyUncompress } from '../segment/snappy.js';
 import { prometheus } from '../gen/prometheus.js';
 import { formatLabels, type Sample } from '../segment/format.js';
 import type { Label } from '../segment/labels.js';
@@ -56,7 +56,7 @@ export function encodeWriteRequest(series: readonly TimeSeriesInput[], metadata:
 
 /** Snappy block format, as remote write 1.0 requires. */
 export function compressWriteRequest(protobufBytes: Uint8Array): Uint8Array {
-  return snappy.compress(protobufBytes);
+  return snappyCompress(protobufBytes);
 }
 
 /** The compressed request body, ready to POST. */
@@ -64,7 +64,7 @@ export function buildWriteRequestBody(series: readonly TimeSeriesInput[], metada
   return compressWriteRequest(encodeWriteRequest(series, metadata));
 }
 
-/** Decodes a compressed body (for tests and tools). */
+/** Decodes a compressed body (for tests and tools: up to 1 GiB decoded). */
 export function decodeWriteRequestBody(body: Uint8Array): prometheus.WriteRequest {
-  return prometheus.WriteRequest.decode(snappy.uncompress(body));
+  return prometheus.WriteRequest.decode(snappyUncompress(body, 1 << 30));
 }

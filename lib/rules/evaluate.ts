@@ -9,8 +9,8 @@
  * Prometheus' staleness marker) and ±Inf are skipped and counted: one of them would poison a running
  * total for good.
  */
-import type { Series } from '../segment/format.js';
-import { formatLabels } from '../segment/format.js';
+import type { SeriesEntry } from '../segment/entry.js';
+import { formatLabels, seriesOf, type Series } from '../segment/format.js';
 import { compareLabelSets, labelSetKey, metricNameLabel, sortLabels, type Label } from '../segment/labels.js';
 import { remoteWriteLabelProblem } from '../remotewrite/labels.js';
 import { RulesEvaluationError } from './errors.js';
@@ -119,6 +119,12 @@ export class RuleEvaluator {
     const candidates = this.byName.get(name);
     if (candidates !== undefined) for (const compiled of candidates) this.apply(compiled, series);
     for (const compiled of this.byAnyName) this.apply(compiled, series);
+  }
+
+  /** `add` for a series whose samples are still encoded: they are decoded only if a rule may want them. */
+  addEntry(entry: SeriesEntry): void {
+    const name = entry.labels.find((label) => label.name === metricNameLabel)?.value ?? '';
+    if (this.byName.has(name) || this.byAnyName.length > 0) this.add(seriesOf(entry));
   }
 
   finish(): RuleEvaluation {

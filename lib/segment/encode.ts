@@ -6,6 +6,7 @@
  * out, repeated uint32 packed. It therefore does not depend on whether a message came from a decoder
  * (defaults on the prototype) or from a literal, which keeps blocks byte-identical across retries.
  */
+import { entryOf, writeInt64Varint, type SeriesEntry } from './entry.js';
 import type { Series } from './format.js';
 
 /** Bytes of a varint; a negative int64 always takes ten. */
@@ -19,7 +20,7 @@ export function varintLength(value: number): number {
   return length;
 }
 
-function isPositiveZero(value: number): boolean {
+export function isPositiveZero(value: number): boolean {
   return value === 0 && 1 / value > 0;
 }
 
@@ -48,16 +49,12 @@ class EntryWriter {
   }
 
   varint(value: number): void {
-    if (value < 0) {
-      let big = BigInt.asUintN(64, BigInt(value));
-      for (let i = 0; i < 9; i++) {
-        this.bytes[this.pos++] = Number(big & 0x7fn) | 0x80;
-        big >>= 7n;
-      }
-      this.bytes[this.pos++] = Number(big);
-      return;
-    }
-    this.pos = writeVarint(this.bytes, this.pos, value);
+    this.pos = writeInt64Varint(this.bytes, this.pos, value);
+  }
+
+  bytesOf(part: Uint8Array): void {
+    this.bytes.set(part, this.pos);
+    this.pos += part.length;
   }
 
   double(value: number): void {
@@ -73,8 +70,16 @@ class EntryWriter {
   }
 }
 
+/** What the entry encoder needs: a series whose samples are already canonical sample fields. */
+export type EncodableSeries = Pick<SeriesEntry, 'labels' | 'sampleParts' | 'functions' | 'stacks'>;
+
 /** Encodes one series as a SeriesBody entry: field 1 tag, length, then the Series message. */
 export function encodeSeriesEntry(series: Series): Uint8Array {
+  return encodeEntry(entryOf(series));
+}
+
+/** Encodes a series whose samples are already encoded; their bytes are copied as they are. */
+export function encodeEntry(series: EncodableSeries): Uint8Array {
   // First pass: sizes of every nested message, so the second pass writes each byte once.
   const labelSizes: number[] = [];
   let seriesLength = 0;
@@ -85,13 +90,7 @@ export function encodeSeriesEntry(series: Series): Uint8Array {
     labelSizes.push(nameLength, valueLength, labelLength);
     seriesLength += 1 + varintLength(labelLength) + labelLength;
   }
-  const sampleSizes = new Array<number>(series.samples.length);
-  for (let i = 0; i < series.samples.length; i++) {
-    const { value, timestamp } = series.samples[i]!;
-    const sampleLength = (isPositiveZero(value) ? 0 : 9) + (timestamp === 0 ? 0 : 1 + varintLength(timestamp));
-    sampleSizes[i] = sampleLength;
-    seriesLength += 1 + varintLength(sampleLength) + sampleLength;
-  }
+  for (const part of series.sampleParts) seriesLength += part.length;
   const functionSizes = series.functions.map((name) => Buffer.byteLength(name));
   for (const length of functionSizes) seriesLength += 1 + varintLength(length) + length;
   const stackSizes: number[] = [];
@@ -115,19 +114,7 @@ export function encodeSeriesEntry(series: Series): Uint8Array {
     if (nameLength > 0) out.string(0x0a, name, nameLength);
     if (valueLength > 0) out.string(0x12, value, valueLength);
   });
-  for (let i = 0; i < series.samples.length; i++) {
-    const { value, timestamp } = series.samples[i]!;
-    out.byte(0x12);
-    out.varint(sampleSizes[i]!);
-    if (!isPositiveZero(value)) {
-      out.byte(0x09);
-      out.double(value);
-    }
-    if (timestamp !== 0) {
-      out.byte(0x10);
-      out.varint(timestamp);
-    }
-  }
+  for (const part of series.sampleParts) out.bytesOf(part);
   series.functions.forEach((name, i) => out.string(0x2a, name, functionSizes[i]!));
   series.stacks.forEach((stack, i) => {
     const [framesLength, stackLength] = [stackSizes[2 * i]!, stackSizes[2 * i + 1]!];

@@ -22,10 +22,10 @@
  */
 import { crc32 } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
-import snappy from 'snappyjs';
-import { snappyDecodedLength, snappyUncompress } from './snappy.js';
+import { snappyCompress, snappyDecodedLength, snappyUncompress } from './snappy.js';
 import { strata } from '../gen/segment.js';
-import { encodeSeriesEntry } from './encode.js';
+import { encodeEntry } from './encode.js';
+import { decodeSamples, EntryContentError, entryOf, readSeriesEntry, type SeriesEntry } from './entry.js';
 import {
   BadMagicError,
   ChecksumMismatchError,
@@ -120,10 +120,13 @@ function kindOfLevel(level: number): FileKind {
 
 /**
  * Builds one file from series added in label-set order. Series are encoded as they arrive and
- * compressed a chunk at a time, so memory holds the compressed output plus one chunk.
+ * compressed a chunk at a time, so memory holds the compressed output plus one chunk — or, when the
+ * caller ships sealed chunks as they come (`takeChunks`, `finishParts`), one chunk and the header.
  */
 export class FileWriter {
-  private readonly chunks: Uint8Array[] = [];
+  private sealed: Uint8Array[] = [];
+  private body: BodyTotals = { chunkCount: 0, bodyStoredBytes: 0, bodyDecodedBytes: 0 };
+  private chunksTaken = false;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private previousLabels: Label[] | undefined;
@@ -145,32 +148,56 @@ export class FileWriter {
   add(series: Series): void {
     const problem = seriesProblem(series);
     if (problem !== undefined) throw new InvalidSeriesError(`cannot write series ${formatLabels(series.labels)}: ${problem}`);
-    if (this.previousLabels !== undefined && compareLabelSets(this.previousLabels, series.labels) >= 0) {
-      throw new InvalidSeriesError(
-        `series must be added in label order without duplicates: ${formatLabels(series.labels)} after ${formatLabels(this.previousLabels)}`,
-      );
+    this.addEntry(entryOf(series));
+  }
+
+  /**
+   * Adds the next series from a reader or the merge, whose samples are already encoded and were
+   * validated when they were read; only their order relative to the others is checked here.
+   */
+  addEntry(entry: SeriesEntry): void {
+    const { labels } = entry;
+    if (this.previousLabels !== undefined && compareLabelSets(this.previousLabels, labels) >= 0) {
+      throw new InvalidSeriesError(`series must be added in label order without duplicates: ${formatLabels(labels)} after ${formatLabels(this.previousLabels)}`);
     }
     // Each entry is field 1 of SeriesBody, so a chunk's decoded bytes are a valid SeriesBody.
-    const encoded = encodeSeriesEntry(series);
+    const encoded = encodeEntry(entry);
     if (encoded.length > defaultReadLimits.maxChunkDecodedBytes) {
-      throw new InvalidSeriesError(`series ${formatLabels(series.labels)} encodes to ${encoded.length} bytes, above the chunk limit`);
+      throw new InvalidSeriesError(`series ${formatLabels(labels)} encodes to ${encoded.length} bytes, above the chunk limit`);
     }
-    this.previousLabels = series.labels;
+    this.previousLabels = labels;
     if (this.pendingBytes > 0 && this.pendingBytes + encoded.length > this.chunkTargetBytes) this.closeChunk();
     this.pending.push(encoded);
     this.pendingBytes += encoded.length;
     this.seriesCount++;
-    this.sampleCount += series.samples.length;
-    const [first, last] = timeBounds(series);
-    this.minTimeMs = Math.min(this.minTimeMs, first);
-    this.maxTimeMs = Math.max(this.maxTimeMs, last);
+    this.sampleCount += entry.sampleCount;
+    this.minTimeMs = Math.min(this.minTimeMs, entry.minTimeMs);
+    this.maxTimeMs = Math.max(this.maxTimeMs, entry.maxTimeMs);
   }
 
   /** Returns the whole file. The writer cannot be used afterwards. */
   finish(): Uint8Array {
+    if (this.chunksTaken) throw new RangeError('finish() after takeChunks(): use finishParts()');
+    const { head, chunks } = this.finishParts();
+    return concat([head, ...chunks], head.length + this.body.bodyStoredBytes);
+  }
+
+  /** The chunks sealed since the last call, in file order, for the caller to write out. */
+  takeChunks(): Uint8Array[] {
+    const taken = this.sealed;
+    this.sealed = [];
+    this.chunksTaken = true;
+    return taken;
+  }
+
+  /**
+   * Seals the last chunk and returns the file's head (preamble, header, checksum) and the chunks
+   * not taken yet: the file is the head followed by every chunk in order. The writer cannot be used afterwards.
+   */
+  finishParts(): { head: Uint8Array; chunks: Uint8Array[] } {
     this.closeChunk();
     const empty = this.seriesCount === 0;
-    return assembleFile(
+    const head = fileHead(
       {
         ...this.identity,
         sources: [...(this.identity.sources ?? [])].sort(),
@@ -179,21 +206,28 @@ export class FileWriter {
         seriesCount: this.seriesCount,
         sampleCount: this.sampleCount,
       },
-      this.chunks,
+      this.body,
     );
+    return { head, chunks: this.takeChunks() };
   }
 
   private closeChunk(): void {
     if (this.pendingBytes === 0) return;
-    this.chunks.push(sealChunk(concat(this.pending, this.pendingBytes)));
+    const chunk = sealChunk(concat(this.pending, this.pendingBytes));
+    this.sealed.push(chunk);
+    this.body.chunkCount++;
+    this.body.bodyStoredBytes += chunk.length;
+    this.body.bodyDecodedBytes += this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
   }
 }
 
+type BodyTotals = Pick<FileHeader, 'chunkCount' | 'bodyStoredBytes' | 'bodyDecodedBytes'>;
+
 /** Compresses one chunk's decoded bytes (a SeriesBody) and prefixes the chunk header. */
 export function sealChunk(decoded: Uint8Array): Uint8Array {
-  const stored = snappy.compress(decoded);
+  const stored = snappyCompress(decoded);
   const chunk = new Uint8Array(chunkHeaderBytes + stored.length);
   const view = new DataView(chunk.buffer);
   view.setUint32(0, stored.length, true);
@@ -213,8 +247,14 @@ type AssembledHeader = Required<FileIdentity> &
 export function assembleFile(fields: AssembledHeader, chunks: readonly Uint8Array[]): Uint8Array {
   const bodyStoredBytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   const bodyDecodedBytes = chunks.reduce((sum, chunk) => sum + new DataView(chunk.buffer, chunk.byteOffset).getUint32(4, true), 0);
-  const header = pb.FileHeader.encode({ ...fields, chunkCount: chunks.length, bodyStoredBytes, bodyDecodedBytes }).finish();
-  const out = new Uint8Array(preambleBytes + header.length + checksumBytes + bodyStoredBytes);
+  const head = fileHead(fields, { chunkCount: chunks.length, bodyStoredBytes, bodyDecodedBytes });
+  return concat([head, ...chunks], head.length + bodyStoredBytes);
+}
+
+/** The preamble, header and header checksum of a file whose chunks add up to `body`. */
+function fileHead(fields: AssembledHeader, body: BodyTotals): Uint8Array {
+  const header = pb.FileHeader.encode({ ...fields, ...body }).finish();
+  const out = new Uint8Array(preambleBytes + header.length + checksumBytes);
   const view = new DataView(out.buffer);
   out.set(magic, 0);
   out[4] = formatVersion;
@@ -223,14 +263,8 @@ export function assembleFile(fields: AssembledHeader, chunks: readonly Uint8Arra
   view.setUint32(8, header.length, true);
   out.set(header, preambleBytes);
   view.setUint32(preambleBytes + header.length, crc32(out.subarray(0, preambleBytes + header.length)), true);
-  let offset = preambleBytes + header.length + checksumBytes;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
   return out;
 }
-
 
 /** Encodes a whole file from series in any order (they are sorted here). */
 export function encodeFile(identity: FileIdentity, series: readonly Series[]): Uint8Array {
@@ -306,74 +340,106 @@ export class FileReader {
 
   /** The series in file order, decoded one chunk at a time and validated as they are read. */
   *series(): Generator<Series> {
-    let previous: Label[] | undefined;
-    let seriesCount = 0;
-    let sampleCount = 0;
+    for (const entry of this.entries()) yield seriesOf(entry);
+  }
+
+  /** The series in file order with their samples still encoded (see entry.ts). */
+  *entries(): Generator<SeriesEntry> {
+    for (const batch of this.chunkEntries()) yield* batch;
+  }
+
+  /** The series of each chunk in turn: a reader holds one decoded chunk at a time. */
+  *chunkEntries(): Generator<SeriesEntry[]> {
+    const body = new BodyReader(this.header, this.source);
+    for (const [index, decoded] of this.decodedChunks()) yield body.readChunk(decoded, index);
+    body.finish();
+  }
+
+  /** Each chunk's decompressed bytes (a SeriesBody protobuf), with its index; checksums were verified on open. */
+  *decodedChunks(): Generator<[number, Uint8Array]> {
     for (const [index, chunk] of this.chunks.entries()) {
-      const decoded = this.decompress(chunk, index);
-      const reader = protobuf.Reader.create(decoded);
-      while (reader.pos < reader.len) {
-        const series = this.readSeries(reader, index);
-        if (series === undefined) continue;
-        const problem = seriesProblem(series);
-        if (problem !== undefined) this.fail(InvalidSeriesError, `series ${formatLabels(series.labels)}: ${problem}`);
-        if (previous !== undefined && compareLabelSets(previous, series.labels) >= 0) {
-          this.fail(InvalidSeriesError, `series are not sorted and unique: ${formatLabels(series.labels)} after ${formatLabels(previous)}`);
-        }
-        // Blocks come from the compactor, which only merges series of one shard; segments may come
-        // from anywhere, and a series in the wrong shard would escape deduplication.
-        if (this.header.kind === 'segment' && shardOf(series.labels, this.header.shardCount) !== this.header.shard) {
-          this.fail(InvalidSeriesError, `series ${formatLabels(series.labels)} belongs to shard ${shardOf(series.labels, this.header.shardCount)} of ${this.header.shardCount}, not ${this.header.shard}`);
-        }
-        const [first, last] = timeBounds(series);
-        if (first < this.header.minTimeMs || last > this.header.maxTimeMs) {
-          this.fail(HeaderMismatchError, `series ${formatLabels(series.labels)} has samples outside the header's time range`);
-        }
-        previous = series.labels;
-        seriesCount++;
-        sampleCount += series.samples.length;
-        yield series;
-      }
+      yield [index, decompressChunk(this.bytes.subarray(chunk.offset, chunk.offset + chunk.storedBytes), chunk.decodedBytes, index, this.source)];
     }
-    if (seriesCount !== this.header.seriesCount || sampleCount !== this.header.sampleCount) {
+  }
+}
+
+/** Decompresses one chunk whose declared decoded length has been checked against the limits. */
+export function decompressChunk(stored: Uint8Array, decodedBytes: number, index: number, source: string | undefined): Uint8Array {
+  // The decoder allocates what the stream's own length preamble says: it must be the chunk's
+  // declared (and already limit-checked) length.
+  const preamble = snappyDecodedLength(stored);
+  if (preamble !== decodedBytes) {
+    throw new CorruptBodyError(`chunk ${index + 1}: snappy stream length ${preamble ?? 'unreadable'} disagrees with the chunk header`, source);
+  }
+  try {
+    return snappyUncompress(stored, decodedBytes);
+  } catch (cause) {
+    throw new CorruptBodyError(`chunk ${index + 1} is not valid snappy: ${(cause as Error).message}`, source, { cause });
+  }
+}
+
+/**
+ * Decodes and validates a file's chunks in order, checking each series against the format's rules,
+ * the ones before it and the header. Chunk checksums and sizes are the caller's to verify first,
+ * and the chunks come decompressed (`decompressChunk`).
+ */
+export class BodyReader {
+  private previous: Label[] | undefined;
+  private seriesCount = 0;
+  private sampleCount = 0;
+
+  constructor(
+    private readonly header: FileHeader,
+    private readonly source: string | undefined,
+  ) {}
+
+  readChunk(decoded: Uint8Array, index: number): SeriesEntry[] {
+    const reader = protobuf.Reader.create(decoded);
+    const entries: SeriesEntry[] = [];
+    while (reader.pos < reader.len) {
+      const entry = this.readEntry(reader, index);
+      if (entry === undefined) continue;
+      const problem = entryProblem(entry);
+      if (problem !== undefined) this.fail(InvalidSeriesError, `series ${formatLabels(entry.labels)}: ${problem}`);
+      if (this.previous !== undefined && compareLabelSets(this.previous, entry.labels) >= 0) {
+        this.fail(InvalidSeriesError, `series are not sorted and unique: ${formatLabels(entry.labels)} after ${formatLabels(this.previous)}`);
+      }
+      // Blocks come from the compactor, which only merges series of one shard; segments may come
+      // from anywhere, and a series in the wrong shard would escape deduplication.
+      if (this.header.kind === 'segment' && shardOf(entry.labels, this.header.shardCount) !== this.header.shard) {
+        this.fail(InvalidSeriesError, `series ${formatLabels(entry.labels)} belongs to shard ${shardOf(entry.labels, this.header.shardCount)} of ${this.header.shardCount}, not ${this.header.shard}`);
+      }
+      if (entry.minTimeMs < this.header.minTimeMs || entry.maxTimeMs > this.header.maxTimeMs) {
+        this.fail(HeaderMismatchError, `series ${formatLabels(entry.labels)} has samples outside the header's time range`);
+      }
+      this.previous = entry.labels;
+      this.seriesCount++;
+      this.sampleCount += entry.sampleCount;
+      entries.push(entry);
+    }
+    return entries;
+  }
+
+  /** Checks the totals once every chunk has been read. */
+  finish(): void {
+    if (this.seriesCount !== this.header.seriesCount || this.sampleCount !== this.header.sampleCount) {
       this.fail(
         HeaderMismatchError,
-        `header declares ${this.header.seriesCount} series and ${this.header.sampleCount} samples, the body holds ${seriesCount} and ${sampleCount}`,
+        `header declares ${this.header.seriesCount} series and ${this.header.sampleCount} samples, the body holds ${this.seriesCount} and ${this.sampleCount}`,
       );
     }
   }
 
-  private decompress(chunk: ChunkLocation, index: number): Uint8Array {
-    const stored = this.bytes.subarray(chunk.offset, chunk.offset + chunk.storedBytes);
-    // The decoder allocates what the stream's own length preamble says: it must be the chunk's
-    // declared (and already limit-checked) length.
-    const preamble = snappyDecodedLength(stored);
-    if (preamble !== chunk.decodedBytes) {
-      this.fail(CorruptBodyError, `chunk ${index + 1}: snappy stream length ${preamble ?? 'unreadable'} disagrees with the chunk header`);
-    }
-    try {
-      return snappyUncompress(stored, chunk.decodedBytes);
-    } catch (cause) {
-      throw new CorruptBodyError(`chunk ${index + 1} is not valid snappy: ${(cause as Error).message}`, this.source, { cause });
-    }
-  }
-
-  private readSeries(reader: protobuf.Reader, index: number): Series | undefined {
+  private readEntry(reader: protobuf.Reader, index: number): SeriesEntry | undefined {
     try {
       const tag = reader.uint32();
       if (tag !== 0x0a) {
         reader.skipType(tag & 7); // a field a later version may add: skip it
         return undefined;
       }
-      const decoded = pb.Series.decode(reader, reader.uint32());
-      // Decoded messages carry proto3 defaults for absent fields, so every field is present.
-      return {
-        labels: decoded.labels as Label[],
-        samples: decoded.samples as Sample[],
-        functions: decoded.functions,
-        stacks: decoded.stacks as Stack[],
-      };
+      return readSeriesEntry(reader, reader.uint32());
     } catch (cause) {
+      if (cause instanceof EntryContentError) this.fail(InvalidSeriesError, `chunk ${index + 1}: ${cause.message}`);
       throw new CorruptBodyError(`chunk ${index + 1} is not a valid SeriesBody protobuf: ${(cause as Error).message}`, this.source, { cause });
     }
   }
@@ -381,6 +447,11 @@ export class FileReader {
   private fail(ErrorType: new (message: string, source?: string) => SegmentFormatError, message: string): never {
     throw new ErrorType(message, this.source);
   }
+}
+
+/** A series with its samples decoded. */
+export function seriesOf(entry: SeriesEntry): Series {
+  return { labels: entry.labels, samples: decodeSamples(entry.sampleParts), functions: entry.functions, stacks: entry.stacks };
 }
 
 /** Bytes from the start of a file that hold its preamble, header and header checksum. */
@@ -483,12 +554,24 @@ export function seriesProblem(series: Series): string | undefined {
     if (timestamp < previous) return 'samples are not sorted by timestamp';
     previous = timestamp;
   }
-  previous = Number.NEGATIVE_INFINITY;
-  for (const stack of series.stacks) {
+  return stacksProblem(series);
+}
+
+/** `seriesProblem` for a series read by `readSeriesEntry`, which has already checked its samples. */
+function entryProblem(entry: SeriesEntry): string | undefined {
+  const labelProblem = labelSetProblem(entry.labels);
+  if (labelProblem !== undefined) return labelProblem;
+  if (entry.sampleCount === 0 && entry.stacks.length === 0) return 'the series has no samples';
+  return stacksProblem(entry);
+}
+
+function stacksProblem({ stacks, functions }: Pick<Series, 'stacks' | 'functions'>): string | undefined {
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const stack of stacks) {
     if (!Number.isSafeInteger(stack.timestamp)) return `stack timestamp ${stack.timestamp} is not an integer number of milliseconds`;
     if (stack.timestamp < previous) return 'stacks are not sorted by timestamp';
     previous = stack.timestamp;
-    if (stack.frames.some((frame) => frame >= series.functions.length)) return 'a stack frame refers to a function that is not in the table';
+    if (stack.frames.some((frame) => frame >= functions.length)) return 'a stack frame refers to a function that is not in the table';
   }
   return undefined;
 }

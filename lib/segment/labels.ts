@@ -33,10 +33,9 @@ export function compareLabelSets(a: readonly Label[], b: readonly Label[]): numb
   for (let i = 0; i < length; i++) {
     const la = a[i]!;
     const lb = b[i]!;
-    const byName = compareUtf8(la.name, lb.name);
-    if (byName !== 0) return byName;
-    const byValue = compareUtf8(la.value, lb.value);
-    if (byValue !== 0) return byValue;
+    // Equal strings are the common case in a merge, and === settles them without a character loop.
+    if (la.name !== lb.name) return compareUtf8(la.name, lb.name);
+    if (la.value !== lb.value) return compareUtf8(la.value, lb.value);
   }
   return a.length - b.length;
 }

@@ -1,9 +1,9 @@
 /**
- * Snappy block-format decompression for request bodies and file chunks, strict about its input: the output must
- * be exactly the length the preamble declares (checked against a limit before allocating), and
- * every literal and copy must stay inside the input and the output. Literals and non-overlapping
- * copies move with TypedArray.set/copyWithin, about twice as fast as snappyjs' byte loops on
- * remote-write bodies. Compression stays with snappyjs (lib/segment/format.ts `sealChunk`).
+ * Snappy block format, both ways. Decompression (request bodies, file chunks) is strict about its
+ * input: the output must be exactly the length the preamble declares (checked against a limit
+ * before allocating), and every literal and copy must stay inside the input and the output.
+ * Literals and non-overlapping copies move with TypedArray.set/copyWithin, about twice as fast as
+ * snappyjs' byte loops on remote-write bodies. Compression is below.
  */
 
 export class SnappyError extends Error {
@@ -79,4 +79,131 @@ export function snappyUncompress(input: Uint8Array, maxLength: number): Uint8Arr
   }
   if (outPos !== length) throw new SnappyError(`the stream decodes to ${outPos} bytes but declares ${length}`);
   return out;
+}
+
+/*
+ * Compression. The snappy block format leaves the encoder free; this one follows the reference
+ * encoder's plan — 64 KiB fragments, a hash table of 4-byte sequences, a lookup stride that grows
+ * while nothing matches — written for V8: Math.imul hashing, 32-bit loads and compares, and
+ * TypedArray.set for long literals. Its output is a pure function of its input (blocks must be
+ * byte-identical on retry), and any snappy decoder reads it.
+ */
+
+const fragmentBytes = 1 << 16;
+const maxHashBits = 14;
+const hashTable = new Uint16Array(1 << maxHashBits);
+/** The reference encoder stops looking for matches this close to a fragment's end. */
+const inputMargin = 15;
+
+/** Compresses `input` into one snappy block (length preamble, then literals and copies). */
+export function snappyCompress(input: Uint8Array): Uint8Array {
+  // The format's worst case: every byte a literal, plus literal headers and the preamble.
+  const out = new Uint8Array(32 + input.length + Math.floor(input.length / 6));
+  let op = 0;
+  for (let value = input.length; ; value = Math.floor(value / 128)) {
+    if (value < 128) {
+      out[op++] = value;
+      break;
+    }
+    out[op++] = (value % 128) | 0x80;
+  }
+  const words = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  for (let start = 0; start < input.length; start += fragmentBytes) {
+    op = compressFragment(input, words, start, Math.min(input.length, start + fragmentBytes), out, op);
+  }
+  return out.slice(0, op);
+}
+
+function compressFragment(input: Uint8Array, words: DataView, start: number, end: number, out: Uint8Array, op: number): number {
+  let nextEmit = start;
+  if (end - start >= inputMargin) {
+    let hashBits = 8;
+    while (hashBits < maxHashBits && 1 << hashBits < end - start) hashBits++;
+    const shift = 32 - hashBits;
+    const table = hashTable;
+    table.fill(0, 0, 1 << hashBits);
+    const limit = end - inputMargin;
+    let ip = start + 1;
+    let nextWord = words.getInt32(ip, true);
+    search: for (;;) {
+      // Look for a 4-byte match, stepping further apart the longer nothing matches.
+      let skip = 32;
+      let nextIp = ip;
+      let candidate: number;
+      let word: number;
+      do {
+        ip = nextIp;
+        word = nextWord;
+        const hash = Math.imul(word, 0x1e35a7bd) >>> shift;
+        nextIp = ip + (skip++ >>> 5);
+        if (nextIp > limit) break search;
+        nextWord = words.getInt32(nextIp, true);
+        candidate = start + table[hash]!;
+        table[hash] = ip - start;
+      } while (word !== words.getInt32(candidate, true));
+      op = emitLiteral(input, nextEmit, ip, out, op);
+      // Emit copies while the bytes right after a match start another one.
+      do {
+        const matchStart = ip;
+        let matched = 4;
+        while (ip + matched + 4 <= end && words.getInt32(ip + matched, true) === words.getInt32(candidate + matched, true)) matched += 4;
+        while (ip + matched < end && input[ip + matched] === input[candidate + matched]) matched++;
+        ip += matched;
+        op = emitCopy(out, op, matchStart - candidate, matched);
+        nextEmit = ip;
+        if (ip >= limit) break search;
+        table[Math.imul(words.getInt32(ip - 1, true), 0x1e35a7bd) >>> shift] = ip - 1 - start;
+        word = words.getInt32(ip, true);
+        const hash = Math.imul(word, 0x1e35a7bd) >>> shift;
+        candidate = start + table[hash]!;
+        table[hash] = ip - start;
+      } while (word === words.getInt32(candidate, true));
+      ip++;
+      nextWord = words.getInt32(ip, true);
+    }
+  }
+  if (nextEmit < end) op = emitLiteral(input, nextEmit, end, out, op);
+  return op;
+}
+
+function emitLiteral(input: Uint8Array, from: number, to: number, out: Uint8Array, op: number): number {
+  const length = to - from;
+  if (length <= 60) {
+    out[op++] = (length - 1) << 2;
+  } else if (length <= 256) {
+    out[op++] = 60 << 2;
+    out[op++] = length - 1;
+  } else {
+    out[op++] = 61 << 2; // fragments are at most 64 KiB: two length bytes suffice
+    out[op++] = (length - 1) & 0xff;
+    out[op++] = (length - 1) >>> 8;
+  }
+  if (length < 16) for (let i = 0; i < length; i++) out[op + i] = input[from + i]!;
+  else out.set(input.subarray(from, to), op);
+  return op + length;
+}
+
+function emitCopy(out: Uint8Array, op: number, offset: number, length: number): number {
+  // A copy element holds at most 64 bytes; split so that the last piece keeps at least 4.
+  while (length >= 68) {
+    op = emitShortCopy(out, op, offset, 64);
+    length -= 64;
+  }
+  if (length > 64) {
+    op = emitShortCopy(out, op, offset, 60);
+    length -= 60;
+  }
+  return emitShortCopy(out, op, offset, length);
+}
+
+function emitShortCopy(out: Uint8Array, op: number, offset: number, length: number): number {
+  if (length < 12 && offset < 2048) {
+    out[op++] = 1 | ((length - 4) << 2) | ((offset >>> 8) << 5);
+    out[op++] = offset & 0xff;
+  } else {
+    out[op++] = 2 | ((length - 1) << 2);
+    out[op++] = offset & 0xff;
+    out[op++] = offset >>> 8;
+  }
+  return op;
 }

@@ -270,5 +270,6 @@ function dyingStore(store: ObjectStore, dead: () => boolean): ObjectStore {
     },
     deleteMany: async (keys) => (check(), store.deleteMany(keys)),
     copy: async (from, to) => (check(), store.copy(from, to)),
+    startMultipartUpload: async (key, options) => (check(), store.startMultipartUpload(key, options)),
   };
 }

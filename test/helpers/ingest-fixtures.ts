@@ -5,7 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import snappy from 'snappyjs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { ConditionalPutResult, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../lib/aws/contract.js';
+import type { ConditionalPutResult, MultipartUpload, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../lib/aws/contract.js';
 import { AwsAccessError } from '../../lib/aws/errors.js';
 import { perftools } from '../../lib/gen/pprof.js';
 import { prometheus } from '../../lib/gen/prometheus.js';
@@ -60,6 +60,9 @@ export class MemoryStore implements ObjectStore {
   }
   async copy(fromKey: string, toKey: string): Promise<void> {
     this.objects.set(toKey, this.objects.get(fromKey)!);
+  }
+  async startMultipartUpload(): Promise<MultipartUpload> {
+    throw new Error('not used by ingest');
   }
 }
 

@@ -2,7 +2,7 @@
  * An in-memory ObjectStore with real conditional-write semantics, for pure unit tests only
  * (the proofs run against the embedded stack). ETags change on every write.
  */
-import type { ConditionalPutResult, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../lib/aws/contract.js';
+import type { ConditionalPutResult, MultipartUpload, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../lib/aws/contract.js';
 
 interface Entry {
   body: Uint8Array;
@@ -28,6 +28,14 @@ export class MemoryObjectStore implements ObjectStore {
   }
   async put(key: string, body: Uint8Array, _options?: PutOptions): Promise<string> {
     return this.write(key, body);
+  }
+  async startMultipartUpload(key: string): Promise<MultipartUpload> {
+    const parts = new Map<number, Uint8Array>();
+    return {
+      uploadPart: async (partNumber, body) => void parts.set(partNumber, body),
+      complete: async () => this.write(key, Buffer.concat([...parts].sort(([a], [b]) => a - b).map(([, body]) => body))),
+      abort: async () => parts.clear(),
+    };
   }
   async putIfAbsent(key: string, body: Uint8Array): Promise<ConditionalPutResult> {
     if (this.objects.has(key)) return { outcome: 'precondition-failed' };

@@ -39,6 +39,7 @@ export function injectFault(store: ObjectStore, jobs: MessageQueue, point: Fault
     list: (prefix) => store.list(prefix),
     deleteMany: (keys) => store.deleteMany(keys),
     copy: (from, to) => store.copy(from, to),
+    startMultipartUpload: (key, options) => store.startMultipartUpload(key, options),
   };
   function afterWrite(result: ConditionalPutResult): ConditionalPutResult {
     if (point === 'after-state-write' && !fired && result.outcome === 'written') fire();

@@ -1,5 +1,9 @@
 /** Factories for series and file identities used across tests. */
-import type { FileIdentity, Series } from '../../lib/segment/format.js';
+import { buildBlock, type BuiltBlock, type SourceObject } from '../../lib/compact/block.js';
+import { mergeEntries, type MergeStats } from '../../lib/compact/merge.js';
+import { MemoryBlockOutput } from '../../lib/compact/output.js';
+import { entryOf } from '../../lib/segment/entry.js';
+import { seriesOf, type FileIdentity, type Series } from '../../lib/segment/format.js';
 import { sortLabels } from '../../lib/segment/labels.js';
 
 export const sampleUlid = '01JD5Z3Q4R8X9V2W6T7Y0K1M3N';
@@ -24,4 +28,22 @@ export function segmentIdentity(overrides: Partial<FileIdentity> = {}): FileIden
     shardCount: 1,
     ...overrides,
   };
+}
+
+/** Runs the compaction merge over decoded series lists (one list per source) and decodes the result. */
+export async function mergeSeriesLists(sources: Series[][], stats?: MergeStats): Promise<Series[]> {
+  const merged: Series[] = [];
+  await mergeEntries(
+    sources.map((list) => [list.map(entryOf)]),
+    (entry) => void merged.push(seriesOf(entry)),
+    stats,
+  );
+  return merged;
+}
+
+/** `buildBlock` into memory: the built block and its bytes. */
+export async function buildBlockInMemory(identity: Parameters<typeof buildBlock>[0], sources: readonly SourceObject[]): Promise<BuiltBlock & { bytes: Uint8Array }> {
+  const output = new MemoryBlockOutput();
+  const built = await buildBlock(identity, sources, output);
+  return { ...built, bytes: output.bytes };
 }

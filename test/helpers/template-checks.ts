@@ -15,7 +15,7 @@ export const functionNames: readonly FunctionName[] = ['ingest', 'planner', 'com
 /** What one function's role may do: the least-privilege table the template must match exactly. */
 export interface FunctionAccess {
   /** S3 object actions → key prefixes (without the trailing slash). */
-  objects: Partial<Record<'s3:GetObject' | 's3:PutObject' | 's3:DeleteObject', readonly string[]>>;
+  objects: Partial<Record<'s3:GetObject' | 's3:PutObject' | 's3:DeleteObject' | 's3:AbortMultipartUpload', readonly string[]>>;
   listBucket: boolean;
   /** The queue whose event source feeds the function. */
   consumes?: 'eventsQueue' | 'jobsQueue';

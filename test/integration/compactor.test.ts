@@ -10,8 +10,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ObjectStore } from '../../lib/aws/contract.js';
+import { minPartBytes, type ObjectStore } from '../../lib/aws/contract.js';
+import { buildBlock } from '../../lib/compact/block.js';
 import { compactJob, type CompactorDeps } from '../../lib/compact/job.js';
+import { StoreBlockOutput } from '../../lib/compact/output.js';
 import { listLiveSet } from '../../lib/compact/live.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { readJobSpec } from '../../lib/plan/commit.js';
@@ -26,7 +28,7 @@ import { decodeFile, type Series } from '../../lib/segment/format.js';
 import { quarantineKeys } from '../../lib/segment/keys.js';
 import { createPlannerHandler } from '../../functions/planner.js';
 import { drainJobs, sqsEvent, startPlannerStack, takeEvents, type PlannerStack } from '../helpers/planner-stack.js';
-import { series } from '../helpers/segments.js';
+import { buildBlockInMemory, series } from '../helpers/segments.js';
 
 class Crash extends Error {
   override name = 'Crash';
@@ -53,6 +55,7 @@ function crashingStore(store: ObjectStore, point: CrashPoint): { store: ObjectSt
       getPrefix: (key, length) => store.getPrefix(key, length),
       list: (prefix) => store.list(prefix),
       copy: (from, to) => store.copy(from, to),
+      startMultipartUpload: (key, options) => store.startMultipartUpload(key, options),
       put: async (key, body, options) => {
         const etag = await store.put(key, body, options);
         crashIf(point === 'after-block-write' && key.startsWith('blocks/'));
@@ -277,5 +280,36 @@ describe('compactor on the embedded stack', () => {
     assert.equal(tenantsTried.size, 1, 'only the first shard reached the receiver');
     assert.equal(report.failures, 0, 'an undelivered export is not a tick failure');
     for (const { tenant } of planned) assert.equal((await exportStatus(stack.store, tenant, 0)).undelivered, 1);
+  });
+
+  it('writes a block larger than one part as a multipart upload: the same bytes as in memory; a discarded upload leaves nothing', async () => {
+    // ~13 MiB of poorly compressible series: the first part (header + 5 MiB) goes last, then two more.
+    const sources = [0, 1].map((s) => {
+      const list = Array.from({ length: 400 }, (_, i) =>
+        series('big', { i: String(i).padStart(4, '0') }, Array.from({ length: 1200 }, (_, k) => [1_000 + (s * 1200 + k) * 1000, Math.sin(i * 7919 + k + s) * 1e6] as [number, number])),
+      );
+      const [segment] = buildSegments(list, { tenant: 'multipart', shardCount: 1, createdBy: 'test', createdAtMs: 0 });
+      return { key: segment!.key, bytes: segment!.bytes };
+    });
+    const identity = { tenant: 'multipart', shard: 0, level: 1, id: 'L1-00000001', createdBy: 'test', createdAtMs: 0 };
+    const key = 'blocks/multipart/0/L1/L1-00000001.blk';
+    const inMemory = await buildBlockInMemory(identity, sources);
+    assert.ok(inMemory.bytes.length > minPartBytes + 6 * 2 ** 20, `the block (${inMemory.bytes.length} bytes) spans several parts`);
+    const uploads: number[] = [];
+    const counting: ObjectStore = Object.assign(Object.create(stack.store) as ObjectStore, {
+      startMultipartUpload: async (k: string) => {
+        const upload = await stack.store.startMultipartUpload(k);
+        return { ...upload, uploadPart: (n: number, body: Uint8Array) => (uploads.push(n), upload.uploadPart(n, body)) };
+      },
+    });
+    const built = await buildBlock(identity, sources, new StoreBlockOutput(counting, key));
+    assert.equal(built.size, inMemory.bytes.length);
+    assert.deepEqual(Buffer.from((await stack.store.get(key))!.body), Buffer.from(inMemory.bytes));
+    assert.equal(uploads.at(-1), 1, 'the part with the header is uploaded last');
+
+    const discarded = new StoreBlockOutput(stack.store, `${key}.discarded`);
+    await discarded.write(Array.from({ length: 12 }, () => new Uint8Array(2 ** 20)));
+    await discarded.discard();
+    assert.equal(await stack.store.head(`${key}.discarded`), undefined);
   });
 });

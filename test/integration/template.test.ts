@@ -55,6 +55,7 @@ const access: Record<FunctionName, FunctionAccess> = {
       's3:GetObject': ['segments', 'blocks', 'state', 'exports', 'quarantine', 'rules', 'config'],
       's3:PutObject': ['blocks', 'state', 'exports', 'quarantine', 'rules'],
       's3:DeleteObject': ['segments', 'blocks'],
+      's3:AbortMultipartUpload': ['blocks'],
     },
     listBucket: true,
     consumes: 'jobsQueue',

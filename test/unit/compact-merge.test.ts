@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { buildBlock } from '../../lib/compact/block.js';
 import { readStoredHeader } from '../../lib/compact/live.js';
-import { compareValueBits, mergeSeries, newMergeStats } from '../../lib/compact/merge.js';
+import { compareValueBits, newMergeStats } from '../../lib/compact/merge.js';
 import { decodeFile, encodeFile, type Series } from '../../lib/segment/format.js';
 import { parseDataKey, segmentKey } from '../../lib/segment/keys.js';
 import { MemoryObjectStore } from '../helpers/metastore-memory.js';
-import { series, segmentIdentity } from '../helpers/segments.js';
+import { buildBlockInMemory, mergeSeriesLists, series, segmentIdentity } from '../helpers/segments.js';
 
 const ulids = ['01JD5Z3Q4R8X9V2W6T7Y0K1M3A', '01JD5Z3Q4R8X9V2W6T7Y0K1M3B', '01JD5Z3Q4R8X9V2W6T7Y0K1M3C'];
 
@@ -20,27 +19,23 @@ const { shardCount: _unused, ...blockIdentity } = { ...segmentIdentity(), level:
 const rows = (s: Series) => s.samples.map((x) => [x.timestamp, x.value]);
 
 describe('compaction merge', () => {
-  it('interleaves series from all sources in label order, each once', () => {
-    const merged = [
-      ...mergeSeries([
-        [series('a', {}, [[1, 1]]), series('c', {}, [[1, 1]])],
-        [series('b', {}, [[1, 1]]), series('c', {}, [[2, 2]])],
-      ]),
-    ];
+  it('interleaves series from all sources in label order, each once', async () => {
+    const merged = await mergeSeriesLists([
+      [series('a', {}, [[1, 1]]), series('c', {}, [[1, 1]])],
+      [series('b', {}, [[1, 1]]), series('c', {}, [[2, 2]])],
+    ]);
     assert.deepEqual(merged.map((s) => s.labels[0]!.value), ['a', 'b', 'c']);
     assert.deepEqual(rows(merged[2]!), [[1, 1], [2, 2]]);
   });
 
-  it('drops exact duplicate rows and keeps different values at one timestamp', () => {
+  it('drops exact duplicate rows and keeps different values at one timestamp', async () => {
     const stats = newMergeStats();
-    const [merged] = [
-      ...mergeSeries([[series('up', {}, [[1, 1], [2, 5]])], [series('up', {}, [[1, 1], [2, 7], [3, 1]])]], stats),
-    ];
+    const [merged] = await mergeSeriesLists([[series('up', {}, [[1, 1], [2, 5]])], [series('up', {}, [[1, 1], [2, 7], [3, 1]])]], stats);
     assert.deepEqual(rows(merged!), [[1, 1], [2, 5], [2, 7], [3, 1]]);
     assert.deepEqual(stats, { series: 1, samplesIn: 5, samplesOut: 4, stacksIn: 0, stacksOut: 0 });
   });
 
-  it('tells NaN payloads and signed zeros apart', () => {
+  it('tells NaN payloads and signed zeros apart', async () => {
     const stale = new DataView(new ArrayBuffer(8));
     stale.setUint32(0, 0x7ff00000);
     stale.setUint32(4, 0x00000002); // Prometheus' stale marker
@@ -49,14 +44,14 @@ describe('compaction merge', () => {
     assert.equal(compareValueBits(1.5, 1.5), 0);
   });
 
-  it('merges profile stacks into one function table and drops duplicate stacks', () => {
+  it('merges profile stacks into one function table and drops duplicate stacks', async () => {
     const a: Series = { ...series('cpu', {}, [[1, 3]]), functions: ['main', 'work'], stacks: [{ timestamp: 1, frames: [1, 0], value: 3 }] };
     const b: Series = {
       ...series('cpu', {}, [[1, 3], [2, 4]]),
       functions: ['idle', 'work', 'main'],
       stacks: [{ timestamp: 1, frames: [1, 2], value: 3 }, { timestamp: 2, frames: [0, 2], value: 4 }],
     };
-    const [merged] = [...mergeSeries([[a], [b]])];
+    const [merged] = await mergeSeriesLists([[a], [b]]);
     assert.deepEqual(merged!.functions, ['work', 'main', 'idle']); // in order of first use, leaf first
     assert.deepEqual(merged!.stacks.map((s) => [s.timestamp, s.frames.map((f) => merged!.functions[f]), s.value]), [
       [1, ['work', 'main'], 3],
@@ -64,13 +59,13 @@ describe('compaction merge', () => {
     ]);
   });
 
-  it('property: any split of a data set into sources, with overlaps, merges back to the data set', () => {
+  it('property: any split of a data set into sources, with overlaps, merges back to the data set', async () => {
     const dataSet = fc.uniqueArray(
       fc.record({ name: fc.constantFrom('a', 'b', 'c', 'd'), job: fc.constantFrom('x', 'y'), t: fc.integer({ min: 0, max: 50 }), v: fc.integer({ min: 0, max: 3 }) }),
       { selector: (r) => `${r.name}/${r.job}/${r.t}/${r.v}`, minLength: 1, maxLength: 60 },
     );
-    fc.assert(
-      fc.property(dataSet, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 60, maxLength: 60 }), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), (rowsIn, placement, duplicated) => {
+    await fc.assert(
+      fc.asyncProperty(dataSet, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 60, maxLength: 60 }), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), async (rowsIn, placement, duplicated) => {
         const perSource: Array<Map<string, Array<[number, number]>>> = [new Map(), new Map(), new Map()];
         rowsIn.forEach((row, i) => {
           const targets = duplicated[i] ? [placement[i]!, (placement[i]! + 1) % 3] : [placement[i]!];
@@ -82,7 +77,7 @@ describe('compaction merge', () => {
         const sources = perSource.map((map, index) =>
           source(index, [...map].map(([key, samples]) => series(key.split('/')[0]!, { job: key.split('/')[1]! }, samples.sort((p, q) => p[0] - q[0] || p[1] - q[1])))),
         );
-        const block = buildBlock(blockIdentity, sources);
+        const block = await buildBlockInMemory(blockIdentity, sources);
         const out = decodeFile(block.bytes).series.flatMap((s) => s.samples.map((x) => `${s.labels[0]!.value}/${s.labels[1]!.value}/${x.timestamp}/${x.value}`));
         assert.deepEqual(out.sort(), rowsIn.map((r) => `${r.name}/${r.job}/${r.t}/${r.v}`).sort());
       }),
@@ -94,27 +89,27 @@ describe('compaction merge', () => {
 describe('building a block', () => {
   const good = [source(0, [series('up', { job: 'a' }, [[1, 1]])]), source(1, [series('up', { job: 'a' }, [[2, 1]]), series('up', { job: 'b' }, [[2, 1]])])];
 
-  it('is byte-identical when built again from the same sources', () => {
-    assert.deepEqual(buildBlock(blockIdentity, good).bytes, buildBlock(blockIdentity, good).bytes);
+  it('is byte-identical when built again from the same sources', async () => {
+    assert.deepEqual((await buildBlockInMemory(blockIdentity, good)).bytes, (await buildBlockInMemory(blockIdentity, good)).bytes);
   });
 
-  it('names its sources in the header', () => {
-    const { bytes, sources } = buildBlock(blockIdentity, good);
+  it('names its sources in the header', async () => {
+    const { bytes, sources } = await buildBlockInMemory(blockIdentity, good);
     assert.deepEqual(decodeFile(bytes).header.sources, good.map((s) => s.key).sort());
     assert.deepEqual(sources, good.map((s) => s.key).sort());
   });
 
-  it('sets aside a corrupt source, found on open or mid-merge, and builds the same block without it', () => {
+  it('sets aside a corrupt source, found on open or mid-merge, and builds the same block without it', async () => {
     const truncated = { key: source(2, []).key, bytes: good[0]!.bytes.subarray(0, 20) };
-    const withBadOpen = buildBlock(blockIdentity, [...good, truncated]);
+    const withBadOpen = await buildBlockInMemory(blockIdentity, [...good, truncated]);
     assert.deepEqual(withBadOpen.rejected.map((r) => r.key), [truncated.key]);
     assert.match(withBadOpen.rejected[0]!.error.message, /ends inside|shorter/);
 
     // Header says one key, the object sits under another: rejected when opened against its key.
     const misplaced = { key: segmentKey('team-a', 0, ulids[2]!), bytes: good[0]!.bytes };
-    const withMisplaced = buildBlock(blockIdentity, [...good, misplaced]);
+    const withMisplaced = await buildBlockInMemory(blockIdentity, [...good, misplaced]);
     assert.deepEqual(withMisplaced.rejected.map((r) => r.key), [misplaced.key]);
-    assert.deepEqual(withMisplaced.bytes, buildBlock(blockIdentity, good).bytes);
+    assert.deepEqual(withMisplaced.bytes, (await buildBlockInMemory(blockIdentity, good)).bytes);
   });
 });
 

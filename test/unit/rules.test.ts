@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { buildBlock } from '../../lib/compact/block.js';
-import { mergeSeries } from '../../lib/compact/merge.js';
 import { RulesEvaluationError, RulesFileError, RulesSnapshotError, RulesValidationError } from '../../lib/rules/errors.js';
 import { evaluateRules, RuleEvaluator, type RuleEvaluation } from '../../lib/rules/evaluate.js';
 import { parseRulesFile, rulesForTenant } from '../../lib/rules/parse.js';
@@ -15,7 +13,7 @@ import { compareLabelSets, labelSetProblem } from '../../lib/segment/labels.js';
 import { readFile } from 'node:fs/promises';
 import { MemoryObjectStore } from '../helpers/metastore-memory.js';
 import { cpuType, profile, snapshotOf } from '../helpers/rules-fixtures.js';
-import { segmentIdentity, series } from '../helpers/segments.js';
+import { buildBlockInMemory, mergeSeriesLists, segmentIdentity, series } from '../helpers/segments.js';
 
 function problemsOf(text: string): string[] {
   try {
@@ -271,10 +269,10 @@ describe('rules: evaluation', () => {
     for (const inc of result.increments) assert.equal(labelSetProblem(inc.labels), undefined);
   });
 
-  it('gives bit-identical values however the job is chunked: pieces, segments merged in any split', () => {
+  it('gives bit-identical values however the job is chunked: pieces, segments merged in any split', async () => {
     const expected = bits(evaluateRules(mixedRules, jobSeries(), { shard: 0 }));
-    fc.assert(
-      fc.property(fc.array(fc.nat(10), { minLength: 1, maxLength: 5 }), fc.array(fc.nat(3), { minLength: 1, maxLength: 8 }), (cuts, segmentOf) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(10), { minLength: 1, maxLength: 5 }), fc.array(fc.nat(3), { minLength: 1, maxLength: 8 }), async (cuts, segmentOf) => {
         // As pieces of series, in order.
         assert.deepEqual(bits(evaluateRules(mixedRules, piecesOf(jobSeries(), cuts), { shard: 0 })), expected);
         // As the merge of up to four segments, each holding some of the rows.
@@ -289,20 +287,20 @@ describe('rules: evaluation', () => {
           }
           return [...merged.values()].sort((x, y) => compareLabelSets(x.labels, y.labels));
         });
-        assert.deepEqual(bits(evaluateRules(mixedRules, mergeSeries(sources), { shard: 0 })), expected);
+        assert.deepEqual(bits(evaluateRules(mixedRules, await mergeSeriesLists(sources), { shard: 0 })), expected);
       }),
       { numRuns: 200 },
     );
   });
 
-  it('evaluated from the block a job wrote, gives the same values as from its merged sources', () => {
+  it('evaluated from the block a job wrote, gives the same values as from its merged sources', async () => {
     const halves = [0, 1].map((half) => jobSeries().map((one) => ({ ...one, samples: one.samples.filter((_, i) => i % 2 === half), stacks: one.stacks.filter((st) => (st.timestamp / 10) % 2 === half) })));
     const sources = halves.map((list, i) => {
       const id = `01JD5Z3Q4R8X9V2W6T7Y0K1M3${'AB'[i]}`;
       const kept = list.filter((one) => one.samples.length > 0 || one.stacks.length > 0);
       return { key: segmentKey('team-a', 0, id), bytes: encodeFile(segmentIdentity({ id }), kept) };
     });
-    const block = buildBlock({ ...segmentIdentity(), level: 1, id: 'L1-00000001' }, sources);
+    const block = await buildBlockInMemory({ ...segmentIdentity(), level: 1, id: 'L1-00000001' }, sources);
 
     const fromBlock = evaluateRules(mixedRules, FileReader.open(block.bytes).series(), { shard: 0 });
 

@@ -372,3 +372,81 @@ describe('segment format: the direct encoder', () => {
     );
   });
 });
+
+describe('segment format: the sample scanner', () => {
+  const pbSeries = strata.segment.v1.Series;
+  /** A file with one series whose Series message is exactly `message`. */
+  const fileOf = (message: Uint8Array, sampleCount: number, minTimeMs: number, maxTimeMs: number) => {
+    const entry = protobuf.Writer.create().uint32(0x0a).bytes(message).finish();
+    return assembleFile({ ...oneSampleFields, sampleCount, minTimeMs, maxTimeMs }, [sealChunk(entry)]);
+  };
+  const labelsOnly = pbSeries.encode({ labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'api' }] }).finish();
+
+  it('reads samples encoded in any legal way, and keeps them canonical', () => {
+    const writer = protobuf.Writer.create();
+    // Timestamp before value; an explicit +0 value; a padded varint; an unknown field; a sample
+    // between two labels (fields in any order); a ten-byte negative timestamp.
+    writer.uint32(0x12).fork().uint32(0x10).int64(1000).uint32(0x09).double(1.5).ldelim();
+    writer.uint32(0x0a).fork().uint32(0x0a).string('__name__').uint32(0x12).string('up').ldelim();
+    writer.uint32(0x12).fork().uint32(0x09).double(0).uint32(0x10).int64(2000).ldelim();
+    writer.uint32(0x0a).fork().uint32(0x0a).string('job').uint32(0x12).string('api').ldelim();
+    writer.uint32(0x12).fork().uint32(0x10).bytes(new Uint8Array(0)).ldelim(); // placeholder replaced below
+    const message = Buffer.from(writer.finish());
+    // Replace the placeholder sample (tag 0x12, length 2, 0x10 0x00) with one that has a padded
+    // timestamp varint (3000 as 0xb8 0x97 0x80 0x00) and an unknown field 7 (varint 5).
+    const placeholder = Buffer.from([0x12, 0x02, 0x10, 0x00]);
+    const at = message.lastIndexOf(placeholder);
+    assert.ok(at >= 0);
+    const padded = Buffer.from([0x12, 0x08, 0x09, ...Buffer.from(new Float64Array([2.5]).buffer), 0x10, 0xb8, 0x97, 0x80, 0x00, 0x38, 0x05].slice(0, 2 + 9 + 5 + 2));
+    padded[1] = padded.length - 2;
+    const bytes = fileOf(Buffer.concat([message.subarray(0, at), padded, message.subarray(at + placeholder.length)]), 3, 1000, 3000);
+    const reader = FileReader.open(bytes);
+    const [entry] = [...reader.entries()];
+    assert.deepEqual([...reader.series()][0]!.samples, [
+      { timestamp: 1000, value: 1.5 },
+      { timestamp: 2000, value: 0 },
+      { timestamp: 3000, value: 2.5 },
+    ]);
+    // The kept bytes are what the encoder writes for those samples.
+    const canonical = encodeSeriesEntry(series('up', { job: 'api' }, [[1000, 1.5], [2000, 0], [3000, 2.5]]));
+    assert.ok(Buffer.from(canonical).includes(Buffer.concat(entry!.sampleParts)));
+    assert.equal(entry!.sampleCount, 3);
+  });
+
+  it('property: agrees with the generated decoder on random encodings', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -(2 ** 40), max: 2 ** 50 }), fc.double(), fc.boolean()), { minLength: 1, maxLength: 20 }),
+        (rows) => {
+          const sorted = [...rows].sort((a, b) => a[0] - b[0]);
+          const writer = protobuf.Writer.create();
+          writer.bytes(labelsOnly.subarray(0)); // placeholder to fork below
+          const body = protobuf.Writer.create();
+          body.uint32(0x0a).fork().uint32(0x0a).string('__name__').uint32(0x12).string('up').ldelim();
+          for (const [timestamp, value, reversed] of sorted) {
+            body.uint32(0x12).fork();
+            if (reversed) body.uint32(0x10).int64(timestamp).uint32(0x09).double(value);
+            else body.uint32(0x09).double(value).uint32(0x10).int64(timestamp);
+            body.ldelim();
+          }
+          const message = body.finish();
+          const expected = pbSeries.decode(message);
+          const bytes = fileOf(message, sorted.length, sorted[0]![0], sorted.at(-1)![0]);
+          const [decoded] = [...FileReader.open(bytes).series()];
+          assert.deepEqual(
+            decoded!.samples.map((s) => [s.timestamp, Object.is(s.value, -0) ? '-0' : s.value]),
+            expected.samples!.map((s) => [Number(s.timestamp), Object.is(s.value, -0) ? '-0' : s.value]),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects a known field with the wrong wire type', () => {
+    const writer = protobuf.Writer.create();
+    writer.uint32(0x0a).fork().uint32(0x0a).string('__name__').uint32(0x12).string('up').ldelim();
+    writer.uint32(0x12).fork().uint32(0x08).uint32(7).uint32(0x10).int64(1500).ldelim(); // value as a varint
+    expectReject(fileOf(writer.finish(), 1, 1500, 1500), CorruptBodyError, /wire type/);
+  });
+});

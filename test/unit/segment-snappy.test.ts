@@ -1,9 +1,9 @@
-/** The strict snappy decoder for request bodies, against snappyjs as the reference encoder. */
+/** Strata's snappy codec (lib/segment/snappy.ts) against snappyjs as the reference implementation. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import snappy from 'snappyjs';
-import { SnappyError, snappyUncompress } from '../../lib/segment/snappy.js';
+import { SnappyError, snappyCompress, snappyUncompress } from '../../lib/segment/snappy.js';
 
 test('snappy: round-trips whatever snappyjs compresses (property)', () => {
   const repetitive = fc.array(fc.constantFrom(...'abcab__name__\0\x01\xff'), { maxLength: 3000 }).map((chars) => Buffer.from(chars.join(''), 'latin1'));
@@ -43,4 +43,32 @@ test('snappy: truncated, overlong and out-of-range streams are rejected', () => 
   assert.throws(() => snappyUncompress(Uint8Array.of(0x04, 0x01, 0x05), 1000), /before the start of the output/);
   assert.throws(() => snappyUncompress(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f), 1000), /above the limit/);
   assert.throws(() => snappyUncompress(Uint8Array.of(0x80, 0x80), 1000), /preamble/);
+});
+
+test('snappy compressor: what it writes, both decoders read back (property)', () => {
+  const repetitive = fc.array(fc.constantFrom(...'abcab__name__\0\x01\xff'), { maxLength: 3000 }).map((chars) => Buffer.from(chars.join(''), 'latin1'));
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 5000 }), repetitive), (data) => {
+      const compressed = snappyCompress(data);
+      assert.deepEqual(Buffer.from(snappyUncompress(compressed, 1 << 20)), Buffer.from(data));
+      assert.deepEqual(Buffer.from(snappy.uncompress(compressed)), Buffer.from(data));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('snappy compressor: several 64 KiB fragments, long matches and literals, empty input; same bytes every time', () => {
+  const inputs = [
+    new Uint8Array(0),
+    new Uint8Array(14).fill(1), // shorter than the encoder's input margin: one literal
+    new Uint8Array(300_000).map((_, i) => (i % 977 < 300 ? (i * 31) & 0xff : i % 7)),
+    new Uint8Array(200_000).fill(9), // copies longer than 64 bytes, split
+    Uint8Array.from({ length: 140_000 }, (_, i) => (Math.imul(i, 2654435761) >>> 24) & 0xff), // incompressible: long literals
+  ];
+  for (const data of inputs) {
+    const compressed = snappyCompress(data);
+    assert.deepEqual(Buffer.from(snappy.uncompress(compressed)), Buffer.from(data));
+    assert.deepEqual(compressed, snappyCompress(data));
+    assert.ok(compressed.length <= 32 + data.length + data.length / 6);
+  }
 });
