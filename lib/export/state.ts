@@ -12,6 +12,7 @@
  * - `failures`, `lastError`: sends given up on, for status and self-metrics.
  */
 import type { ObjectStore } from '../aws/contract.js';
+import { updateConditionally, type CasOptions } from '../metastore/cas.js';
 import { deliveryStateKey } from './keys.js';
 import { ExportRecordError } from './errors.js';
 
@@ -42,13 +43,14 @@ export interface VersionedDeliveryState {
   state: DeliveryState;
   /** Undefined when the object does not exist yet. */
   etag: string | undefined;
+  bytes: number;
 }
 
 export async function readDeliveryState(store: ObjectStore, tenant: string, shard: number): Promise<VersionedDeliveryState> {
   const key = deliveryStateKey(tenant, shard);
   const stored = await store.get(key);
-  if (stored === undefined) return { state: emptyDeliveryState, etag: undefined };
-  return { state: parseDeliveryState(stored.body, key), etag: stored.etag };
+  if (stored === undefined) return { state: emptyDeliveryState, etag: undefined, bytes: 0 };
+  return { state: parseDeliveryState(stored.body, key), etag: stored.etag, bytes: stored.body.length };
 }
 
 /**
@@ -60,25 +62,17 @@ export async function updateDeliveryState<R>(
   tenant: string,
   shard: number,
   apply: (state: DeliveryState) => { next: DeliveryState; result: R },
-  options: { maxAttempts?: number; sleep?: (ms: number) => Promise<void>; random?: () => number } = {},
+  options: CasOptions = {},
 ): Promise<{ state: DeliveryState; result: R; written: boolean }> {
   const key = deliveryStateKey(tenant, shard);
-  const maxAttempts = options.maxAttempts ?? 8;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const random = options.random ?? Math.random;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const current = await readDeliveryState(store, tenant, shard);
-    const { next, result } = apply(current.state);
-    if (next === current.state) return { state: current.state, result, written: false };
-    const body = new TextEncoder().encode(JSON.stringify(next));
-    const outcome =
-      current.etag === undefined
-        ? await store.putIfAbsent(key, body, { contentType: 'application/json' })
-        : await store.putIfMatch(key, body, current.etag, { contentType: 'application/json' });
-    if (outcome.outcome === 'written') return { state: next, result, written: true };
-    if (attempt < maxAttempts) await sleep(random() * Math.min(500, 10 * 2 ** attempt));
-  }
-  throw new ExportRecordError(`${key}: gave up after ${maxAttempts} conflicting updates`);
+  const updated = await updateConditionally(store, key, {
+    ...options,
+    read: () => readDeliveryState(store, tenant, shard),
+    serialize: (state) => new TextEncoder().encode(JSON.stringify(state)),
+    apply: (current) => apply(current.state),
+  });
+  if (updated.outcome === 'exhausted') throw new ExportRecordError(`${key}: gave up after ${updated.attempts} conflicting updates`);
+  return { state: updated.state, result: updated.result, written: updated.outcome === 'written' };
 }
 
 function parseDeliveryState(body: Uint8Array, key: string): DeliveryState {

@@ -1,8 +1,7 @@
 /**
- * Reading the shard state and changing it with compare-and-swap: read → apply → PutObject
- * `If-None-Match: *` (first write) or `If-Match: <etag>`; on 412/409/404 re-read and re-apply
- * after a jittered backoff; after `maxAttempts` throw StateConflictError (retryable) so that the
- * message goes back to SQS instead of spinning.
+ * Reading the shard state and changing it with compare-and-swap (`updateConditionally`, shared with
+ * the export delivery state); after `maxAttempts` conflicts, StateConflictError (retryable) sends
+ * the message back to SQS instead of spinning.
  */
 import type { ObjectStore } from '../aws/contract.js';
 import type { Logger } from '../log/logger.js';
@@ -83,45 +82,87 @@ export async function updateShardState<R>(
   apply: ApplyFunction<R>,
 ): Promise<UpdateOutcome<R>> {
   const { store, logger, counters } = context;
-  const options = context.cas ?? {};
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 8);
-  const baseDelayMs = options.baseDelayMs ?? 10;
-  const maxDelayMs = options.maxDelayMs ?? 1000;
-  const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? defaultSleep;
-  const key = stateKey(tenant, shard);
-  let conflicts = 0;
+  const cas = context.cas ?? {};
+  const updated = await updateConditionally<ShardState, R>(store, stateKey(tenant, shard), {
+    ...cas,
+    read: async () => {
+      const current = await readShardState(store, tenant, shard);
+      if (counters) counters.reads++;
+      return current;
+    },
+    serialize: serializeState,
+    apply,
+    onWritten: (bytes) => {
+      if (counters) {
+        counters.writes++;
+        counters.maxStateBytes = Math.max(counters.maxStateBytes, bytes);
+      }
+    },
+    onConflict: (attempt, outcome) => {
+      if (counters) counters.conflicts++;
+      logger.debug('state conflict', { tenant, shard, attempt, outcome });
+    },
+  });
+  if (updated.outcome === 'exhausted') {
+    if (counters) counters.exhausted++;
+    logger.warn('state conflict, giving up', { tenant, shard, attempts: updated.attempts });
+    throw new StateConflictError(tenant, shard, updated.attempts);
+  }
+  const { result, state, etag, bytes, attempts, conflicts } = updated;
+  return { result, state, etag, written: updated.outcome === 'written', attempts, conflicts, bytes };
+}
 
+/** An object as read for a conditional update: etag undefined when it does not exist yet. */
+export interface ConditionalObject<S> {
+  state: S;
+  etag: string | undefined;
+  bytes: number;
+}
+
+export interface ConditionalUpdate<S, R> extends CasOptions {
+  read: () => Promise<ConditionalObject<S>>;
+  serialize: (state: S) => Uint8Array;
+  /** Returns the state it was given (the same object) to change nothing. */
+  apply: (current: ConditionalObject<S>, attempt: number) => { next: S; result: R } | Promise<{ next: S; result: R }>;
+  onWritten?: (bytes: number) => void;
+  onConflict?: (attempt: number, outcome: string) => void;
+}
+
+export type ConditionalOutcome<S, R> =
+  | ({ outcome: 'written' | 'unchanged'; result: R; attempts: number; conflicts: number } & ConditionalObject<S>)
+  | { outcome: 'exhausted'; attempts: number; conflicts: number };
+
+/**
+ * The compare-and-swap loop every JSON object the pipeline shares is changed with: read → apply →
+ * PutObject `If-None-Match: *` (first write) or `If-Match: <etag>`; on 412/409/404 re-read and
+ * re-apply after a full-jitter exponential backoff. Gives up after `maxAttempts`, leaving the error
+ * to the caller.
+ */
+export async function updateConditionally<S, R>(store: ObjectStore, key: string, update: ConditionalUpdate<S, R>): Promise<ConditionalOutcome<S, R>> {
+  const maxAttempts = Math.max(1, update.maxAttempts ?? 8);
+  const baseDelayMs = update.baseDelayMs ?? 10;
+  const maxDelayMs = update.maxDelayMs ?? 1000;
+  const random = update.random ?? Math.random;
+  const sleep = update.sleep ?? defaultSleep;
+  let conflicts = 0;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const current = await readShardState(store, tenant, shard);
-    if (counters) counters.reads++;
-    const { next, result } = await apply(current, attempt);
-    if (next === current.state) {
-      return { result, state: current.state, etag: current.etag, written: false, attempts: attempt, conflicts, bytes: current.bytes };
-    }
-    const body = serializeState(next);
-    const outcome =
+    const current = await update.read();
+    const { next, result } = await update.apply(current, attempt);
+    if (next === current.state) return { outcome: 'unchanged', result, attempts: attempt, conflicts, ...current };
+    const body = update.serialize(next);
+    const written =
       current.etag === undefined
         ? await store.putIfAbsent(key, body, { contentType: 'application/json' })
         : await store.putIfMatch(key, body, current.etag, { contentType: 'application/json' });
-    if (outcome.outcome === 'written') {
-      if (counters) {
-        counters.writes++;
-        counters.maxStateBytes = Math.max(counters.maxStateBytes, body.length);
-      }
-      return { result, state: next, etag: outcome.etag, written: true, attempts: attempt, conflicts, bytes: body.length };
+    if (written.outcome === 'written') {
+      update.onWritten?.(body.length);
+      return { outcome: 'written', result, attempts: attempt, conflicts, state: next, etag: written.etag, bytes: body.length };
     }
     conflicts++;
-    if (counters) counters.conflicts++;
-    if (attempt < maxAttempts) {
-      const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-      logger.debug('state conflict, retrying', { tenant, shard, attempt, outcome: outcome.outcome });
-      await sleep(random() * ceiling);
-    }
+    update.onConflict?.(attempt, written.outcome);
+    if (attempt < maxAttempts) await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
   }
-  if (counters) counters.exhausted++;
-  logger.warn('state conflict, giving up', { tenant, shard, attempts: maxAttempts });
-  throw new StateConflictError(tenant, shard, maxAttempts);
+  return { outcome: 'exhausted', attempts: maxAttempts, conflicts };
 }
 
 function defaultSleep(ms: number): Promise<void> {
