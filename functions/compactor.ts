@@ -46,17 +46,8 @@ export function createCompactorHandler(options: CompactorHandlerOptions = {}): C
 }
 
 function compactorDeps(options: CompactorHandlerOptions): CompactorDeps {
-  const { config, cas, store, jobs, logger, rules, delivery } = pipelineDeps(options.env ?? process.env, 'compactor', options.logger);
-  return {
-    store,
-    jobs,
-    logger,
-    limits: config.limits,
-    cas,
-    cleanupDelayMs: config.cleanupDelayMs,
-    ...(rules === undefined ? {} : { rules }),
-    ...(delivery === undefined ? {} : { delivery }),
-  };
+  const { config, ...deps } = pipelineDeps(options.env ?? process.env, 'compactor', options.logger);
+  return { ...deps, cleanupDelayMs: config.cleanupDelayMs };
 }
 
 export const handler: CompactorHandler = createCompactorHandler();

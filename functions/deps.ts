@@ -1,5 +1,5 @@
 /**
- * What every handler builds from its environment, once per container: the bucket and the jobs
+ * What every handler builds from its environment, once per container — a ShardStateDeps plus: the bucket and the jobs
  * queue, the planner settings, the tenant rules (STRATA_RULES) and the remote-write delivery
  * (STRATA_REMOTE_WRITE_URL). Only functions/ read the environment; lib/ gets these as arguments.
  */
@@ -15,14 +15,17 @@ import { RemoteWriteClient } from '../lib/remotewrite/client.js';
 import { remoteWriteConfigFromEnv } from '../lib/remotewrite/config.js';
 import { RulesSource, rulesSnapshotProvider, rulesTextReader } from '../lib/rules/source.js';
 import type { CasOptions } from '../lib/metastore/cas.js';
+import type { ShardStateDeps } from '../lib/plan/deps.js';
+import type { PlanLimits } from '../lib/plan/limits.js';
 import type { RulesSnapshotProvider } from '../lib/plan/rules.js';
 
-export interface PipelineDeps {
+export interface PipelineDeps extends ShardStateDeps {
   config: PlannerConfig;
   cas: CasOptions;
   store: S3ObjectStore;
   jobs: SqsMessageQueue;
   logger: Logger;
+  limits: PlanLimits;
   /** Absent when STRATA_RULES is unset: jobs then carry the empty rule set. */
   rules?: RulesSnapshotProvider;
   /** Absent when STRATA_REMOTE_WRITE_URL is unset: export records are written, not sent. */
@@ -38,6 +41,7 @@ export function pipelineDeps(env: Env, functionName: string, logger?: Logger): P
   const reservedLabels = remoteWrite?.tenantRouting.mode === 'label' ? [remoteWrite.tenantRouting.label] : [];
   return {
     config,
+    limits: config.limits,
     cas: { maxAttempts: config.maxStateAttempts },
     store,
     jobs: new SqsMessageQueue(createSqsClient(env), config.jobsQueueUrl),

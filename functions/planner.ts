@@ -31,8 +31,7 @@ export function createPlannerHandler(options: PlannerHandlerOptions = {}): Plann
 }
 
 function plannerDeps(options: PlannerHandlerOptions): PlannerDeps {
-  const { config, cas, store, jobs, logger, rules } = pipelineDeps(options.env ?? process.env, 'planner', options.logger);
-  return { store, jobs, logger, limits: config.limits, cas, ...(rules === undefined ? {} : { rules }) };
+  return pipelineDeps(options.env ?? process.env, 'planner', options.logger);
 }
 
 export const handler: PlannerHandler = createPlannerHandler();

@@ -35,19 +35,8 @@ export function createTickHandler(options: TickHandlerOptions = {}): TickHandler
 }
 
 function tickDeps(options: TickHandlerOptions): TickDeps {
-  const { config, cas, store, jobs, logger, rules, delivery } = pipelineDeps(options.env ?? process.env, 'tick', options.logger);
-  return {
-    store,
-    jobs,
-    logger,
-    limits: config.limits,
-    cas,
-    leaseMs: config.leaseMs,
-    cleanupDelayMs: config.cleanupDelayMs,
-    adoptAfterMs: config.adoptAfterMs,
-    ...(rules === undefined ? {} : { rules }),
-    ...(delivery === undefined ? {} : { delivery }),
-  };
+  const { config, ...deps } = pipelineDeps(options.env ?? process.env, 'tick', options.logger);
+  return { ...deps, leaseMs: config.leaseMs, cleanupDelayMs: config.cleanupDelayMs, adoptAfterMs: config.adoptAfterMs };
 }
 
 export const handler: TickHandler = createTickHandler();

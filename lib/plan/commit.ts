@@ -6,16 +6,16 @@
  * of the next level, and the deletion of tombstones past their cleanup delay — and then by the
  * dispatch of any job of the shard not yet sent. Idempotent: a job no longer open is 'not-open'.
  */
-import type { MessageQueue, ObjectStore } from '../aws/contract.js';
-import type { Logger } from '../log/logger.js';
-import { newMetastoreCounters, readShardState, updateShardState, type CasOptions, type MetastoreCounters } from '../metastore/cas.js';
+import type { ObjectStore } from '../aws/contract.js';
+import { newMetastoreCounters, readShardState, updateShardState, type MetastoreCounters } from '../metastore/cas.js';
 import { commitJob, jobSpec, type JobOutput } from '../metastore/transitions.js';
 import type { JobSpec, OpenJob } from '../metastore/types.js';
 import { cleanUpDueTombstones, defaultCleanupDelayMs } from './cleanup.js';
 import { cutJobs } from './cut.js';
 import { dispatchJobs, undispatchedJobs } from './dispatch.js';
-import { defaultPlanLimits, type PlanLimits } from './limits.js';
-import { emptyRulesSnapshot, type RulesSnapshotProvider } from './rules.js';
+import { defaultPlanLimits } from './limits.js';
+import { emptyRulesSnapshot } from './rules.js';
+import type { ShardStateDeps } from './deps.js';
 
 /** The spec of an open job, or undefined when it is not open (already committed: the compactor succeeds). */
 export async function readJobSpec(store: ObjectStore, tenant: string, shard: number, jobId: string): Promise<JobSpec | undefined> {
@@ -23,14 +23,7 @@ export async function readJobSpec(store: ObjectStore, tenant: string, shard: num
   return jobSpec(state, jobId);
 }
 
-export interface CommitDeps {
-  store: ObjectStore;
-  jobs: MessageQueue;
-  logger: Logger;
-  clock?: () => number;
-  limits?: PlanLimits;
-  rules?: RulesSnapshotProvider;
-  cas?: CasOptions;
+export interface CommitDeps extends ShardStateDeps {
   counters?: MetastoreCounters;
   /** Default 60 s. */
   cleanupDelayMs?: number;

@@ -8,17 +8,17 @@
  * break the layout are quarantined. A message fails (and SQS redelivers it) when any shard or
  * quarantine it touched failed; everything it did is idempotent, so the retry is safe.
  */
-import type { MessageQueue, ObjectInfo, ObjectStore } from '../aws/contract.js';
-import type { Logger } from '../log/logger.js';
-import { newMetastoreCounters, updateShardState, type CasOptions, type MetastoreCounters } from '../metastore/cas.js';
+import type { ObjectInfo, ObjectStore } from '../aws/contract.js';
+import { newMetastoreCounters, updateShardState, type MetastoreCounters } from '../metastore/cas.js';
 import { addSegments, knownIds } from '../metastore/transitions.js';
 import type { OpenJob, PendingSegment } from '../metastore/types.js';
 import { cutJobs } from './cut.js';
 import { dispatchJobs, undispatchedJobs } from './dispatch.js';
 import { parseEventMessage } from './events.js';
-import { defaultPlanLimits, type PlanLimits } from './limits.js';
+import { defaultPlanLimits } from './limits.js';
 import { quarantineObject } from './quarantine.js';
-import { emptyRulesSnapshot, type RulesSnapshotProvider } from './rules.js';
+import { emptyRulesSnapshot } from './rules.js';
+import type { ShardStateDeps } from './deps.js';
 
 export interface PlannerCounters extends MetastoreCounters {
   messages: number;
@@ -53,14 +53,7 @@ export function newPlannerCounters(): PlannerCounters {
   };
 }
 
-export interface PlannerDeps {
-  store: ObjectStore;
-  jobs: MessageQueue;
-  logger: Logger;
-  clock?: () => number;
-  limits?: PlanLimits;
-  rules?: RulesSnapshotProvider;
-  cas?: CasOptions;
+export interface PlannerDeps extends ShardStateDeps {
   counters?: PlannerCounters;
   /** Shards updated at once within one batch. Default 8. */
   shardConcurrency?: number;

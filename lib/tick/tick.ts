@@ -10,23 +10,23 @@
  *
  * Everything is idempotent: two overlapping ticks, or a tick racing the planner, converge.
  */
-import type { MessageQueue, ObjectInfo, ObjectStore } from '../aws/contract.js';
-import type { Logger } from '../log/logger.js';
-import { newMetastoreCounters, updateShardState, type CasOptions, type MetastoreCounters } from '../metastore/cas.js';
+import type { ObjectInfo } from '../aws/contract.js';
+import { newMetastoreCounters, updateShardState, type MetastoreCounters } from '../metastore/cas.js';
 import { addSegments, knownIds } from '../metastore/transitions.js';
 import type { PendingSegment } from '../metastore/types.js';
 import { cleanUpDueTombstones, defaultCleanupDelayMs } from '../plan/cleanup.js';
 import { cutJobs } from '../plan/cut.js';
 import { dispatchJobs, jobsToDispatch } from '../plan/dispatch.js';
 import { classifySegmentKey } from '../plan/events.js';
-import { defaultPlanLimits, type PlanLimits } from '../plan/limits.js';
+import { defaultPlanLimits } from '../plan/limits.js';
 import { runLimited } from '../plan/planner.js';
 import { quarantineObject } from '../plan/quarantine.js';
-import { emptyRulesSnapshot, type RulesSnapshotProvider } from '../plan/rules.js';
+import { emptyRulesSnapshot } from '../plan/rules.js';
 import { parseStateKey, prefixes } from '../segment/keys.js';
 import { pruneExports } from '../export/chain.js';
 import { deliverExports, type DeliveryDeps } from '../export/delivery.js';
 import { ReplacedSegments, blockSourcesFromStore } from './replaced.js';
+import type { ShardStateDeps } from '../plan/deps.js';
 
 export const defaultLeaseMs = 5 * 60_000;
 /** A segment younger than this may still have its event in flight: leave it to the planner. */
@@ -34,14 +34,7 @@ export const defaultAdoptAfterMs = 2 * 60_000;
 /** Objects the tick deletes per shard per run (DeleteObjects takes 1000 at a time). */
 export const tickCleanupKeys = 50_000;
 
-export interface TickDeps {
-  store: ObjectStore;
-  jobs: MessageQueue;
-  logger: Logger;
-  clock?: () => number;
-  limits?: PlanLimits;
-  rules?: RulesSnapshotProvider;
-  cas?: CasOptions;
+export interface TickDeps extends ShardStateDeps {
   counters?: MetastoreCounters;
   /** Re-dispatch an open job whose last dispatch is older than this. Default 5 min. */
   leaseMs?: number;
