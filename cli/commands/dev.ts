@@ -9,13 +9,13 @@ import { resolve } from 'node:path';
 import { createCompactorHandler } from '../../functions/compactor.js';
 import { createPlannerHandler } from '../../functions/planner.js';
 import { createTickHandler } from '../../functions/tick.js';
-import { eventSources, functionTimeoutSeconds, strataResources } from '../../lib/aws/resources.js';
+import { strataResources } from '../../lib/aws/resources.js';
 import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
 import { ingestConfigFromEnv } from '../../lib/ingest/config.js';
 import { startIngestServer } from '../../lib/ingest/server.js';
 import { bootstrapResources } from '../../lib/local/bootstrap.js';
-import { startQueueRunner } from '../../lib/local/runner.js';
+import { lambdaRunnerSettings, startQueueRunner } from '../../lib/local/runner.js';
 import { startSchedule } from '../../lib/local/scheduler.js';
 import { EmbeddedStackStartError, startEmbeddedStack } from '../../lib/local/stack.js';
 import { isLogLevel, jsonLogger } from '../../lib/log/logger.js';
@@ -151,21 +151,14 @@ Press Ctrl-C to stop.`);
         sqs,
         queueUrl: resources.eventsQueue.url,
         handler: createPlannerHandler({ env: pipelineEnv, logger: logger.child({ function: 'planner' }) }),
-        batchSize: eventSources.planner.batchSize,
-        batchingWindowMs: eventSources.planner.maximumBatchingWindowSeconds * 1000,
-        concurrency: eventSources.planner.maximumConcurrency,
-        timeoutMs: functionTimeoutSeconds.planner * 1000,
-        functionName: 'planner',
+        ...lambdaRunnerSettings('planner'),
         logger,
       });
       const compactor = await startQueueRunner({
         sqs,
         queueUrl: resources.jobsQueue.url,
         handler: createCompactorHandler({ env: pipelineEnv, logger: logger.child({ function: 'compactor' }) }),
-        batchSize: eventSources.compactor.batchSize,
-        concurrency: eventSources.compactor.maximumConcurrency,
-        timeoutMs: functionTimeoutSeconds.compactor * 1000,
-        functionName: 'compactor',
+        ...lambdaRunnerSettings('compactor'),
         logger,
       });
       const tick = startSchedule({

@@ -23,6 +23,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { eventSources, functionTimeoutSeconds } from '../aws/resources.js';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void | undefined | null>;
 
@@ -62,6 +63,21 @@ export interface QueueRunner {
 
 /** Lambda's limit on an invocation's payload. */
 const maxPayloadBytes = 6 * 1024 * 1024;
+
+/** The runner settings of a deployed function: its event source mapping and timeout, as serverless.yml has them. */
+export function lambdaRunnerSettings(
+  functionName: keyof typeof eventSources,
+): Pick<QueueRunnerOptions, 'batchSize' | 'batchingWindowMs' | 'concurrency' | 'timeoutMs' | 'reportBatchItemFailures' | 'functionName'> {
+  const source = eventSources[functionName];
+  return {
+    batchSize: source.batchSize,
+    batchingWindowMs: source.maximumBatchingWindowSeconds * 1000,
+    concurrency: source.maximumConcurrency,
+    timeoutMs: functionTimeoutSeconds[functionName] * 1000,
+    reportBatchItemFailures: source.reportBatchItemFailures,
+    functionName,
+  };
+}
 
 export async function startQueueRunner(options: QueueRunnerOptions): Promise<QueueRunner> {
   const { sqs, queueUrl, handler } = options;

@@ -20,13 +20,13 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ObjectStore } from '../../lib/aws/contract.js';
 import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
-import { eventSources, functionTimeoutSeconds, strataResources } from '../../lib/aws/resources.js';
+import { strataResources } from '../../lib/aws/resources.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
 import { compactJob, type CompactOutcome, type CompactorDeps, type JobRequest } from '../../lib/compact/job.js';
 import { ingestConfigFromEnv } from '../../lib/ingest/config.js';
 import { startIngestServer } from '../../lib/ingest/server.js';
 import { bootstrapResources } from '../../lib/local/bootstrap.js';
-import { startQueueRunner } from '../../lib/local/runner.js';
+import { lambdaRunnerSettings, startQueueRunner } from '../../lib/local/runner.js';
 import { startSchedule } from '../../lib/local/scheduler.js';
 import { startEmbeddedStack } from '../../lib/local/stack.js';
 import { jsonLogger, type Logger } from '../../lib/log/logger.js';
@@ -157,21 +157,14 @@ export async function startInProcessPipeline(options: InProcessOptions): Promise
     sqs,
     queueUrl: bootstrapped.eventsQueue.url,
     handler: createPlannerHandler({ env, logger: logger.child({ function: 'planner' }) }),
-    batchSize: eventSources.planner.batchSize,
-    batchingWindowMs: eventSources.planner.maximumBatchingWindowSeconds * 1000,
-    concurrency: eventSources.planner.maximumConcurrency,
-    timeoutMs: functionTimeoutSeconds.planner * 1000,
-    functionName: 'planner',
+    ...lambdaRunnerSettings('planner'),
     logger,
   });
   const compactorRunner = await startQueueRunner({
     sqs,
     queueUrl: bootstrapped.jobsQueue.url,
     handler: compactorHandler,
-    batchSize: eventSources.compactor.batchSize,
-    concurrency: eventSources.compactor.maximumConcurrency,
-    timeoutMs: functionTimeoutSeconds.compactor * 1000,
-    functionName: 'compactor',
+    ...lambdaRunnerSettings('compactor'),
     logger,
   });
   const tick = startSchedule({
