@@ -1,68 +1,35 @@
 /**
- * Factories for the ingest tests: an in-memory ObjectStore (with create-if-absent and failure
+ * Factories for the ingest tests: an in-memory ObjectStore (with write counting and failure
  * injection), remote-write, pprof and Lambda-event builders, and readers for what was stored.
  */
 import { gzipSync } from 'node:zlib';
 import snappy from 'snappyjs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { ConditionalPutResult, MultipartUpload, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../lib/aws/contract.js';
+import type { ConditionalPutResult } from '../../lib/aws/contract.js';
 import { AwsAccessError } from '../../lib/aws/errors.js';
 import { perftools } from '../../lib/gen/pprof.js';
 import { prometheus } from '../../lib/gen/prometheus.js';
 import { ingestConfig } from '../../lib/ingest/config.js';
 import type { IngestConfig, IngestDeps, IngestRequest } from '../../lib/ingest/contract.js';
 import { silentLogger, type LogFields, type Logger } from '../../lib/log/logger.js';
+import { MemoryObjectStore } from './metastore-memory.js';
 import { decodeFile, type FileHeader, type Series } from '../../lib/segment/format.js';
 import { parseDataKey } from '../../lib/segment/keys.js';
 
 export const now = 1_700_000_000_000;
 
-/** An ObjectStore in memory. `failPuts` makes the next N writes throw like an S3 outage. */
-export class MemoryStore implements ObjectStore {
-  readonly bucket = 'memory';
-  readonly objects = new Map<string, Uint8Array>();
+/** The unit tests' in-memory store, counting create-if-absent writes; `failPuts` makes the next N throw like an S3 outage. */
+export class MemoryStore extends MemoryObjectStore {
   putCalls = 0;
   failPuts = 0;
 
-  async get(key: string): Promise<StoredObject | undefined> {
-    const body = this.objects.get(key);
-    return body === undefined ? undefined : { key, body, etag: '"x"' };
-  }
-  async getPrefix(key: string, length: number): Promise<Uint8Array | undefined> {
-    return (await this.get(key))?.body.subarray(0, length);
-  }
-  async head(key: string): Promise<ObjectInfo | undefined> {
-    const body = this.objects.get(key);
-    return body === undefined ? undefined : { key, size: body.length, etag: '"x"' };
-  }
-  async put(key: string, body: Uint8Array): Promise<string> {
-    this.objects.set(key, body);
-    return '"x"';
-  }
-  async putIfAbsent(key: string, body: Uint8Array, _options?: PutOptions): Promise<ConditionalPutResult> {
+  override async putIfAbsent(key: string, body: Uint8Array): Promise<ConditionalPutResult> {
     this.putCalls++;
     if (this.failPuts > 0) {
       this.failPuts--;
       throw new AwsAccessError(`PutObject s3://memory/${key} failed: SlowDown (HTTP 503): reduce your request rate`, { operation: 'PutObject', key });
     }
-    if (this.objects.has(key)) return { outcome: 'precondition-failed' };
-    this.objects.set(key, body);
-    return { outcome: 'written', etag: '"x"' };
-  }
-  async putIfMatch(): Promise<ConditionalPutResult> {
-    throw new Error('not used by ingest');
-  }
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for (const key of [...this.objects.keys()].sort()) if (key.startsWith(prefix)) yield { key, size: this.objects.get(key)!.length, etag: '"x"' };
-  }
-  async deleteMany(keys: readonly string[]): Promise<void> {
-    for (const key of keys) this.objects.delete(key);
-  }
-  async copy(fromKey: string, toKey: string): Promise<void> {
-    this.objects.set(toKey, this.objects.get(fromKey)!);
-  }
-  async startMultipartUpload(): Promise<MultipartUpload> {
-    throw new Error('not used by ingest');
+    return super.putIfAbsent(key, body);
   }
 }
 
@@ -226,11 +193,11 @@ export interface StoredSegment {
 }
 
 /** Every stored segment, opened with the header checked against its key and every series validated. */
-export function storedSegments(objects: ReadonlyMap<string, Uint8Array>): StoredSegment[] {
-  return [...objects.entries()]
+export function storedSegments(store: MemoryObjectStore): StoredSegment[] {
+  return [...store.objects.entries()]
     .filter(([key]) => key.startsWith('segments/'))
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([key, bytes]) => ({ key, ...decodeFile(bytes, { expectKey: parseDataKey(key) }) }));
+    .map(([key, { body }]) => ({ key, ...decodeFile(body, { expectKey: parseDataKey(key) }) }));
 }
 
 /** Series from all segments as `name{a="b"} → samples`, for comparing with what was sent. */

@@ -43,7 +43,7 @@ test('remote write: mutated WriteRequests give an IngestError or a batch the rea
       const deps = testDeps();
       const response = await handleIngest(remoteWriteRequest(body), deps);
       assert.ok(response.status === 204, response.body);
-      storedSegments(deps.store.objects); // opens and validates every segment
+      storedSegments(deps.store); // opens and validates every segment
     }),
     { numRuns: 1500 },
   );
@@ -75,7 +75,7 @@ test('pyroscope: mutated pprof gives a 4xx or valid segments, never a 500 (prope
       const deps = testDeps();
       const response = await handleIngest(pyroscopeRequest(body, { name: 'app{env=prod}' }), deps);
       assert.ok(response.status === 200 || (response.status >= 400 && response.status < 500), `${response.status} ${response.body}`);
-      if (response.status === 200) storedSegments(deps.store.objects);
+      if (response.status === 200) storedSegments(deps.store);
       else assert.equal(deps.store.putCalls, 0);
     }),
     { numRuns: 1000 },

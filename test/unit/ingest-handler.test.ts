@@ -66,7 +66,7 @@ describe('ingest: tenants', () => {
   test('X-Scope-OrgID names the tenant in keys and headers', async () => {
     const deps = testDeps();
     assert.equal((await handleIngest(remoteWriteRequest(body(), { 'x-scope-orgid': 'team-a' }), deps)).status, 204);
-    const segments = storedSegments(deps.store.objects);
+    const segments = storedSegments(deps.store);
     assert.ok(segments.length > 0);
     for (const segment of segments) assert.equal(segment.header.tenant, 'team-a');
   });
@@ -197,7 +197,7 @@ describe('ingest: idempotent for client retries', () => {
     const retried = await handleIngest(remoteWriteRequest(body()), deps);
     assert.equal(retried.status, 204);
     assert.equal(deps.store.objects.size, partial + 1, 'exactly the missing segment is added');
-    const total = storedSegments(deps.store.objects).reduce((n, s) => n + s.header.sampleCount, 0);
+    const total = storedSegments(deps.store).reduce((n, s) => n + s.header.sampleCount, 0);
     assert.equal(total, series.length * 2, 'every sample stored exactly once');
   });
 

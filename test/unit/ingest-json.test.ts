@@ -10,7 +10,7 @@ import { gzip, jsonRequest, labelKey, now, seriesMap, storedSegments, testDeps }
 async function ingest(request: ReturnType<typeof jsonRequest>) {
   const deps = testDeps();
   const response = await handleIngest(request, deps);
-  return { response, deps, stored: seriesMap(storedSegments(deps.store.objects)) };
+  return { response, deps, stored: seriesMap(storedSegments(deps.store)) };
 }
 
 describe('/v1/samples: what is stored', () => {

@@ -38,7 +38,7 @@ const query = { name: 'checkout{env=prod,region=eu}', from: String((now - 10_000
 async function ingest(request: ReturnType<typeof pyroscopeRequest>) {
   const deps = testDeps();
   const response = await handleIngest(request, deps);
-  const series = storedSegments(deps.store.objects).flatMap((segment) => segment.series);
+  const series = storedSegments(deps.store).flatMap((segment) => segment.series);
   return { response, series, deps };
 }
 

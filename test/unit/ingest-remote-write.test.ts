@@ -23,7 +23,7 @@ import {
 
 async function push(series: TimeSeriesInput[], deps = testDeps()) {
   const response = await handleIngest(remoteWriteRequest(writeRequestBytes(series)), deps);
-  return { response, deps, segments: storedSegments(deps.store.objects) };
+  return { response, deps, segments: storedSegments(deps.store) };
 }
 
 async function rejected(request: ReturnType<typeof remoteWriteRequest>, status: number, pattern: RegExp) {
@@ -65,9 +65,9 @@ describe('remote write: what is stored', () => {
     patched.set(staleNaN, indexOf(patched, new Uint8Array(Float64Array.of(placeholder).buffer)));
     assert.equal((await handleIngest(remoteWriteRequest(patched), deps)).status, 204);
     const [segment] = [...deps.store.objects.values()];
-    const decodedChunk = chunkBytes(segment!);
+    const decodedChunk = chunkBytes(segment!.body);
     assert.ok(indexOf(decodedChunk, staleNaN) >= 0, 'the staleness marker bytes are in the segment');
-    const [series] = storedSegments(deps.store.objects)[0]!.series;
+    const [series] = storedSegments(deps.store)[0]!.series;
     assert.ok(Object.is(series!.samples[0]!.value, -0));
     assert.equal(series!.samples[1]!.value, Infinity);
     assert.ok(Number.isNaN(series!.samples[2]!.value));
@@ -81,7 +81,7 @@ describe('remote write: what is stored', () => {
     const deps = testDeps();
     const response = await handleIngest(remoteWriteRequest(writeRequestBytes(input, 5)), deps);
     assert.equal(response.status, 204);
-    const segments = storedSegments(deps.store.objects);
+    const segments = storedSegments(deps.store);
     assert.equal(segments.length, 1);
     assert.deepEqual(segments[0]!.series.map((s) => s.labels.map(({ name, value }) => ({ name, value }))), [sortLabels([{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }])]);
     const batch = parseRemoteWrite(snappy.uncompress(remoteWriteRequest(writeRequestBytes(input, 5)).body), { shardCount: 4, maxTimestampMs: now });
@@ -124,7 +124,7 @@ describe('remote write: what is stored', () => {
           expected.set(key, [...(expected.get(key) ?? []), ...(ts.samples ?? []).map((s): [number, number] => [s.timestamp ?? 0, s.value ?? 0])]);
         }
         for (const samples of expected.values()) samples.sort((a, b) => a[0] - b[0]);
-        const stored = storedSegments(deps.store.objects);
+        const stored = storedSegments(deps.store);
         assert.deepEqual(new Map([...seriesMap(stored)].sort()), new Map([...expected].sort()));
         for (const segment of stored) for (const s of segment.series) assert.equal(shardOf(s.labels, shardCount), segment.header.shard);
       }),
