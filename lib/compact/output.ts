@@ -53,20 +53,24 @@ export class StoreBlockOutput implements BlockOutput {
   async finish(head: Uint8Array, chunks: readonly Uint8Array[]): Promise<number> {
     await this.write(chunks);
     const size = head.length + this.firstPartBytes + this.nextPartBytes + this.uploadedBytes;
+    const firstPart = Buffer.concat([head, ...this.firstPart]);
     try {
       if (this.upload === undefined && this.nextPartBytes === 0) {
-        await this.store.put(this.key, Buffer.concat([head, ...this.firstPart]), { contentType: blockContentType });
-        return size;
+        await this.store.put(this.key, firstPart, { contentType: blockContentType });
+      } else {
+        if (this.nextPartBytes > 0) await this.uploadNextPart();
+        const upload = await this.started();
+        await upload.uploadPart(1, firstPart);
+        await upload.complete();
+        this.upload = undefined;
       }
-      if (this.nextPartBytes > 0) await this.uploadNextPart();
-      const upload = await this.started();
-      await upload.uploadPart(1, Buffer.concat([head, ...this.firstPart]));
-      await upload.complete();
-      this.upload = undefined;
-      return size;
-    } finally {
-      await this.discard();
+    } catch (error) {
+      // The attempt fails with its own error; an abort that fails too is left to the lifecycle rule.
+      await this.discard().catch(() => undefined);
+      throw error;
     }
+    await this.discard();
+    return size;
   }
 
   async discard(): Promise<void> {

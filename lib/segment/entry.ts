@@ -54,18 +54,18 @@ export function readSeriesEntry(reader: protobuf.Reader, length: number): Series
   const buf = reader.buf;
   const end = reader.pos + length;
   if (end > reader.len) throw new EntryWireError(`series length ${length} runs past the end of the chunk`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const labels: Label[] = [];
   const functions: string[] = [];
   const stacks: Stack[] = [];
   let samplesStart = -1;
   let samplesEnd = -1;
-  let canonical = true;
   let sampleCount = 0;
   let firstSampleMs = 0;
   let lastSampleMs = Number.NEGATIVE_INFINITY;
   let strictlyIncreasing = true;
-  const decoded: Sample[] = []; // kept only once the samples turn out not to be canonical
+  // Undefined while the samples are canonical and contiguous (kept as one slice); decoded from the
+  // first sample that is not, to be encoded again.
+  let decoded: Sample[] | undefined;
 
   while (reader.pos < end) {
     const tagStart = reader.pos;
@@ -75,39 +75,34 @@ export function readSeriesEntry(reader: protobuf.Reader, length: number): Series
       let pos = reader.pos;
       let fieldStart = tagStart;
       for (;;) {
-        const sampleLength = buf[pos]!;
-        const bodyStart = pos + 1;
-        const bodyEnd = bodyStart + sampleLength;
-        if (bodyEnd > end) throw new EntryWireError('a sample runs past the end of its series');
+        const sampleLength = buf[pos]!; // one byte: every canonical Sample is shorter than 128
         let timestamp: number;
-        let wellFormed = sampleLength < 0x80 && (samplesStart < 0 || samplesEnd === fieldStart);
-        if (wellFormed) {
-          wellFormed = scanCanonicalSample(buf, bodyStart, bodyEnd);
+        if (
+          sampleLength < 0x80 &&
+          (samplesStart < 0 || samplesEnd === fieldStart) &&
+          pos + 1 + sampleLength <= end &&
+          scanCanonicalSample(buf, pos + 1, pos + 1 + sampleLength)
+        ) {
           timestamp = scannedTimestamp;
-        }
-        if (!wellFormed) {
+          pos += 1 + sampleLength;
+          decoded?.push(...decodeSamples([buf.subarray(fieldStart, pos)]));
+        } else {
           reader.pos = fieldStart + 1;
           const length = reader.uint32();
           if (reader.pos + length > end) throw new EntryWireError('a sample runs past the end of its series');
-          const sample = readSample(buf, view, reader.pos, reader.pos + length);
+          const sample = readSample(buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), reader.pos, reader.pos + length);
           pos = reader.pos + length;
-          if (canonical) {
-            canonical = false;
-            if (samplesStart >= 0) decoded.push(...decodeSamples([buf.subarray(samplesStart, samplesEnd)]));
-          }
+          decoded ??= samplesStart >= 0 ? decodeSamples([buf.subarray(samplesStart, samplesEnd)]) : [];
           decoded.push({ timestamp: sample.timestamp, value: sample.value });
           timestamp = sample.timestamp;
-        } else {
-          pos = bodyEnd;
-          if (!canonical) decoded.push(...decodeSamples([buf.subarray(fieldStart, bodyEnd)]));
         }
         if (samplesStart < 0) samplesStart = fieldStart;
         samplesEnd = pos;
-        if (!Number.isSafeInteger(timestamp!)) throw new EntryContentError(`timestamp ${timestamp!} is not an integer number of milliseconds`);
-        if (timestamp! < lastSampleMs) throw new EntryContentError('samples are not sorted by timestamp');
-        if (timestamp! === lastSampleMs) strictlyIncreasing = false;
-        if (sampleCount === 0) firstSampleMs = timestamp!;
-        lastSampleMs = timestamp!;
+        if (!Number.isSafeInteger(timestamp)) throw new EntryContentError(`timestamp ${timestamp} is not an integer number of milliseconds`);
+        if (timestamp < lastSampleMs) throw new EntryContentError('samples are not sorted by timestamp');
+        if (timestamp === lastSampleMs) strictlyIncreasing = false;
+        if (sampleCount === 0) firstSampleMs = timestamp;
+        lastSampleMs = timestamp;
         sampleCount++;
         if (pos >= end || buf[pos] !== sampleTag) break;
         fieldStart = pos;
@@ -129,7 +124,7 @@ export function readSeriesEntry(reader: protobuf.Reader, length: number): Series
   if (reader.pos !== end) throw new EntryWireError('a field runs past the end of its series');
 
   let sampleParts: Uint8Array[] = [];
-  if (sampleCount > 0) sampleParts = canonical ? [buf.subarray(samplesStart, samplesEnd)] : [encodeSamples(decoded)];
+  if (sampleCount > 0) sampleParts = decoded === undefined ? [buf.subarray(samplesStart, samplesEnd)] : [encodeSamples(decoded)];
   let minTimeMs = sampleCount > 0 ? firstSampleMs : Number.POSITIVE_INFINITY;
   let maxTimeMs = sampleCount > 0 ? lastSampleMs : Number.NEGATIVE_INFINITY;
   if (stacks.length > 0) {

@@ -183,10 +183,11 @@ export class FileWriter {
   }
 
   /** The chunks sealed since the last call, in file order, for the caller to write out. */
-  takeChunks(): Uint8Array[] {
+  takeChunks(): readonly Uint8Array[] {
+    this.chunksTaken = true;
+    if (this.sealed.length === 0) return noChunks; // the usual answer, asked once per series
     const taken = this.sealed;
     this.sealed = [];
-    this.chunksTaken = true;
     return taken;
   }
 
@@ -194,7 +195,7 @@ export class FileWriter {
    * Seals the last chunk and returns the file's head (preamble, header, checksum) and the chunks
    * not taken yet: the file is the head followed by every chunk in order. The writer cannot be used afterwards.
    */
-  finishParts(): { head: Uint8Array; chunks: Uint8Array[] } {
+  finishParts(): { head: Uint8Array; chunks: readonly Uint8Array[] } {
     this.closeChunk();
     const empty = this.seriesCount === 0;
     const head = fileHead(
@@ -222,6 +223,8 @@ export class FileWriter {
     this.pendingBytes = 0;
   }
 }
+
+const noChunks: readonly Uint8Array[] = Object.freeze([]);
 
 type BodyTotals = Pick<FileHeader, 'chunkCount' | 'bodyStoredBytes' | 'bodyDecodedBytes'>;
 

@@ -7,6 +7,9 @@
  * every segment, consecutive 15 s samples, so the merge does real work on each series.
  *
  *   npm run bench:compact -- [--segments 20] [--segment-mib 8] [--rounds 3]
+ *
+ * To profile one side: KEEP_BENCH_DIR=1 keeps the inputs (their folder is printed), then
+ *   node --cpu-prof --import tsx test/bench/compact.bench.ts --child merge <folder>
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

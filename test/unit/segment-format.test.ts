@@ -380,27 +380,19 @@ describe('segment format: the sample scanner', () => {
     const entry = protobuf.Writer.create().uint32(0x0a).bytes(message).finish();
     return assembleFile({ ...oneSampleFields, sampleCount, minTimeMs, maxTimeMs }, [sealChunk(entry)]);
   };
-  const labelsOnly = pbSeries.encode({ labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'api' }] }).finish();
+  const label = (writer: protobuf.Writer, name: string, value: string) => writer.uint32(0x0a).fork().uint32(0x0a).string(name).uint32(0x12).string(value).ldelim();
+  const float = (value: number) => new Uint8Array(Float64Array.of(value).buffer);
 
   it('reads samples encoded in any legal way, and keeps them canonical', () => {
     const writer = protobuf.Writer.create();
-    // Timestamp before value; an explicit +0 value; a padded varint; an unknown field; a sample
-    // between two labels (fields in any order); a ten-byte negative timestamp.
+    // Timestamp before value; a label between samples (fields in any order); an explicit +0 value;
+    // a padded timestamp varint (3000 as b8 97 80 00) followed by an unknown field 7.
     writer.uint32(0x12).fork().uint32(0x10).int64(1000).uint32(0x09).double(1.5).ldelim();
-    writer.uint32(0x0a).fork().uint32(0x0a).string('__name__').uint32(0x12).string('up').ldelim();
+    label(writer, '__name__', 'up');
     writer.uint32(0x12).fork().uint32(0x09).double(0).uint32(0x10).int64(2000).ldelim();
-    writer.uint32(0x0a).fork().uint32(0x0a).string('job').uint32(0x12).string('api').ldelim();
-    writer.uint32(0x12).fork().uint32(0x10).bytes(new Uint8Array(0)).ldelim(); // placeholder replaced below
-    const message = Buffer.from(writer.finish());
-    // Replace the placeholder sample (tag 0x12, length 2, 0x10 0x00) with one that has a padded
-    // timestamp varint (3000 as 0xb8 0x97 0x80 0x00) and an unknown field 7 (varint 5).
-    const placeholder = Buffer.from([0x12, 0x02, 0x10, 0x00]);
-    const at = message.lastIndexOf(placeholder);
-    assert.ok(at >= 0);
-    const padded = Buffer.from([0x12, 0x08, 0x09, ...Buffer.from(new Float64Array([2.5]).buffer), 0x10, 0xb8, 0x97, 0x80, 0x00, 0x38, 0x05].slice(0, 2 + 9 + 5 + 2));
-    padded[1] = padded.length - 2;
-    const bytes = fileOf(Buffer.concat([message.subarray(0, at), padded, message.subarray(at + placeholder.length)]), 3, 1000, 3000);
-    const reader = FileReader.open(bytes);
+    label(writer, 'job', 'api');
+    writer.uint32(0x12).bytes(Uint8Array.of(0x09, ...float(2.5), 0x10, 0xb8, 0x97, 0x80, 0x00, 0x38, 0x05));
+    const reader = FileReader.open(fileOf(writer.finish(), 3, 1000, 3000));
     const [entry] = [...reader.entries()];
     assert.deepEqual([...reader.series()][0]!.samples, [
       { timestamp: 1000, value: 1.5 },
@@ -413,16 +405,22 @@ describe('segment format: the sample scanner', () => {
     assert.equal(entry!.sampleCount, 3);
   });
 
+  it('reads a sample longer than 127 bytes (an unknown field), whose length takes two bytes', () => {
+    const writer = protobuf.Writer.create();
+    label(writer, '__name__', 'up');
+    writer.uint32(0x12).fork().uint32(0x09).double(4).uint32(0x10).int64(1500).uint32(0x3a).bytes(new Uint8Array(200)).ldelim();
+    const [decoded] = [...FileReader.open(fileOf(writer.finish(), 1, 1500, 1500)).series()];
+    assert.deepEqual(decoded!.samples, [{ timestamp: 1500, value: 4 }]);
+  });
+
   it('property: agrees with the generated decoder on random encodings', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.integer({ min: -(2 ** 40), max: 2 ** 50 }), fc.double(), fc.boolean()), { minLength: 1, maxLength: 20 }),
         (rows) => {
           const sorted = [...rows].sort((a, b) => a[0] - b[0]);
-          const writer = protobuf.Writer.create();
-          writer.bytes(labelsOnly.subarray(0)); // placeholder to fork below
           const body = protobuf.Writer.create();
-          body.uint32(0x0a).fork().uint32(0x0a).string('__name__').uint32(0x12).string('up').ldelim();
+          label(body, '__name__', 'up');
           for (const [timestamp, value, reversed] of sorted) {
             body.uint32(0x12).fork();
             if (reversed) body.uint32(0x10).int64(timestamp).uint32(0x09).double(value);
@@ -431,8 +429,7 @@ describe('segment format: the sample scanner', () => {
           }
           const message = body.finish();
           const expected = pbSeries.decode(message);
-          const bytes = fileOf(message, sorted.length, sorted[0]![0], sorted.at(-1)![0]);
-          const [decoded] = [...FileReader.open(bytes).series()];
+          const [decoded] = [...FileReader.open(fileOf(message, sorted.length, sorted[0]![0], sorted.at(-1)![0])).series()];
           assert.deepEqual(
             decoded!.samples.map((s) => [s.timestamp, Object.is(s.value, -0) ? '-0' : s.value]),
             expected.samples!.map((s) => [Number(s.timestamp), Object.is(s.value, -0) ? '-0' : s.value]),
@@ -445,7 +442,7 @@ describe('segment format: the sample scanner', () => {
 
   it('rejects a known field with the wrong wire type', () => {
     const writer = protobuf.Writer.create();
-    writer.uint32(0x0a).fork().uint32(0x0a).string('__name__').uint32(0x12).string('up').ldelim();
+    label(writer, '__name__', 'up');
     writer.uint32(0x12).fork().uint32(0x08).uint32(7).uint32(0x10).int64(1500).ldelim(); // value as a varint
     expectReject(fileOf(writer.finish(), 1, 1500, 1500), CorruptBodyError, /wire type/);
   });
