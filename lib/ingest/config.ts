@@ -16,6 +16,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { staticApiKeys } from './auth.js';
 import type { IngestConfig, IngestLimits } from './contract.js';
 import { IngestConfigError } from './errors.js';
+import { envSettings } from '../config/env.js';
 
 export const ingestVersion: string = pkg.version;
 export const defaultCreatedBy = `strata-ingest/${ingestVersion}`;
@@ -45,33 +46,21 @@ export function ingestConfig(overrides: Partial<Omit<IngestConfig, 'limits'>> & 
 
 /** Reads the variables listed above; throws IngestConfigError naming the variable that is wrong. */
 export function ingestConfigFromEnv(env: Env): IngestConfig {
-  if (nonEmpty(env['STRATA_API_KEYS_SECRET_ARN']) !== undefined) {
+  const settings = envSettings(env, (message) => new IngestConfigError(message));
+  if (settings.text('STRATA_API_KEYS_SECRET_ARN') !== undefined) {
     // Refuse to start rather than run without the authentication the deployment asked for.
     throw new IngestConfigError(
       'STRATA_API_KEYS_SECRET_ARN is set but this build reads API keys only from STRATA_API_KEYS (see docs/ingest.md)',
     );
   }
-  const keysJson = nonEmpty(env['STRATA_API_KEYS']);
+  const keysJson = settings.text('STRATA_API_KEYS');
   return ingestConfig({
-    shardCount: integerVar(env, 'STRATA_SHARD_COUNT', defaultShardCount),
+    shardCount: settings.positiveInteger('STRATA_SHARD_COUNT') ?? defaultShardCount,
     limits: {
-      maxBodyBytes: integerVar(env, 'STRATA_INGEST_MAX_BODY_BYTES', defaultLimits.maxBodyBytes),
-      maxDecodedBytes: integerVar(env, 'STRATA_INGEST_MAX_DECODED_BYTES', defaultLimits.maxDecodedBytes),
-      maxFutureMs: integerVar(env, 'STRATA_INGEST_MAX_FUTURE_MS', defaultLimits.maxFutureMs),
+      maxBodyBytes: settings.positiveInteger('STRATA_INGEST_MAX_BODY_BYTES') ?? defaultLimits.maxBodyBytes,
+      maxDecodedBytes: settings.positiveInteger('STRATA_INGEST_MAX_DECODED_BYTES') ?? defaultLimits.maxDecodedBytes,
+      maxFutureMs: settings.positiveInteger('STRATA_INGEST_MAX_FUTURE_MS') ?? defaultLimits.maxFutureMs,
     },
     apiKeys: keysJson === undefined ? undefined : staticApiKeys(keysJson, 'STRATA_API_KEYS'),
   });
-}
-
-function integerVar(env: Env, name: string, fallback: number): number {
-  const text = nonEmpty(env[name]);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new IngestConfigError(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
-  return value;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
 }

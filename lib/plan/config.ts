@@ -14,6 +14,7 @@ import type { Env } from '../aws/clients.js';
 import { isLogLevel, type LogLevel } from '../log/logger.js';
 import { PlanConfigError } from './errors.js';
 import { planLimits, type LevelLimits, type PlanLimits } from './limits.js';
+import { envSettings } from '../config/env.js';
 
 export interface PlannerConfig {
   bucket: string;
@@ -28,56 +29,34 @@ export interface PlannerConfig {
 }
 
 export function plannerConfigFromEnv(env: Env): PlannerConfig {
+  const settings = envSettings(env, (message) => new PlanConfigError(message));
   const levels: Array<Partial<LevelLimits>> = [0, 1, 2].map((level) => {
     const items = level === 0 ? 'SEGMENTS' : 'BLOCKS';
     const entry: Partial<LevelLimits> = {};
-    const maxItems = integer(env, `STRATA_L${level}_MAX_${items}`);
-    const maxBytes = integer(env, `STRATA_L${level}_MAX_BYTES`);
-    const maxAge = seconds(env, `STRATA_L${level}_MAX_AGE_SECONDS`);
+    const maxItems = settings.positiveInteger(`STRATA_L${level}_MAX_${items}`);
+    const maxBytes = settings.positiveInteger(`STRATA_L${level}_MAX_BYTES`);
+    const maxAge = settings.secondsAsMs(`STRATA_L${level}_MAX_AGE_SECONDS`);
     if (maxItems !== undefined) entry.maxItems = maxItems;
     if (maxBytes !== undefined) entry.maxBytes = maxBytes;
     if (maxAge !== undefined) entry.maxAgeMs = maxAge;
     return entry;
   });
-  const maxPendingSegments = integer(env, 'STRATA_MAX_PENDING_SEGMENTS');
-  const maxOpenJobs = integer(env, 'STRATA_MAX_OPEN_JOBS');
+  const maxPendingSegments = settings.positiveInteger('STRATA_MAX_PENDING_SEGMENTS');
+  const maxOpenJobs = settings.positiveInteger('STRATA_MAX_OPEN_JOBS');
   const logLevel = (env['STRATA_LOG_LEVEL'] ?? 'info').trim() || 'info';
   if (!isLogLevel(logLevel)) throw new PlanConfigError(`STRATA_LOG_LEVEL must be debug, info, warn or error, got ${JSON.stringify(logLevel)}`);
   return {
-    bucket: required(env, 'STRATA_BUCKET'),
-    jobsQueueUrl: required(env, 'STRATA_JOBS_QUEUE_URL'),
+    bucket: settings.required('STRATA_BUCKET'),
+    jobsQueueUrl: settings.required('STRATA_JOBS_QUEUE_URL'),
     limits: planLimits({
       levels,
       ...(maxPendingSegments === undefined ? {} : { maxPendingSegments }),
       ...(maxOpenJobs === undefined ? {} : { maxOpenJobs }),
     }),
-    maxStateAttempts: integer(env, 'STRATA_STATE_MAX_ATTEMPTS'),
-    leaseMs: seconds(env, 'STRATA_DISPATCH_LEASE_SECONDS'),
-    cleanupDelayMs: seconds(env, 'STRATA_CLEANUP_DELAY_SECONDS'),
-    adoptAfterMs: seconds(env, 'STRATA_ADOPT_AFTER_SECONDS'),
+    maxStateAttempts: settings.positiveInteger('STRATA_STATE_MAX_ATTEMPTS'),
+    leaseMs: settings.secondsAsMs('STRATA_DISPATCH_LEASE_SECONDS'),
+    cleanupDelayMs: settings.secondsAsMs('STRATA_CLEANUP_DELAY_SECONDS'),
+    adoptAfterMs: settings.secondsAsMs('STRATA_ADOPT_AFTER_SECONDS'),
     logLevel,
   };
-}
-
-function required(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw new PlanConfigError(`${name} is not set`);
-  return value;
-}
-
-function integer(env: Env, name: string): number | undefined {
-  const text = env[name]?.trim();
-  if (!text) return undefined;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new PlanConfigError(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
-  return value;
-}
-
-/** Seconds (fractions allowed) → milliseconds. */
-function seconds(env: Env, name: string): number | undefined {
-  const text = env[name]?.trim();
-  if (!text) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) throw new PlanConfigError(`${name} must be a non-negative number of seconds, got ${JSON.stringify(text)}`);
-  return Math.round(value * 1000);
 }

@@ -19,6 +19,7 @@ import { isValidLabelName } from '../segment/labels.js';
 import { noCredentials, secretCredentials, staticCredentials, type CredentialsProvider, type SecretReader } from './auth.js';
 import { defaultTenantHeader, type RemoteWriteClientOptions } from './client.js';
 import { RemoteWriteConfigError } from './errors.js';
+import { envSettings } from '../config/env.js';
 
 
 /** How the receiver learns the tenant of a series. */
@@ -34,19 +35,20 @@ export interface RemoteWriteConfig {
 
 /** The configuration, or undefined when no endpoint is set. Throws RemoteWriteConfigError naming the variable. */
 export function remoteWriteConfigFromEnv(env: Env, deps: { readSecret?: SecretReader } = {}): RemoteWriteConfig | undefined {
-  const url = env['STRATA_REMOTE_WRITE_URL']?.trim();
-  if (url === undefined || url === '') return undefined;
+  const settings = envSettings(env, (message) => new RemoteWriteConfigError(message));
+  const url = settings.text('STRATA_REMOTE_WRITE_URL');
+  if (url === undefined) return undefined;
   const tenantRouting = tenantRoutingFromEnv(env);
   return {
     client: {
       url,
       credentials: credentialsFromEnv(env, deps.readSecret),
       ...(tenantRouting.mode === 'header' ? { tenantHeader: tenantRouting.header } : {}),
-      timeoutMs: positiveInteger(env, 'STRATA_REMOTE_WRITE_TIMEOUT_MS', 10_000),
-      retry: { maxRetryTimeMs: positiveInteger(env, 'STRATA_REMOTE_WRITE_MAX_RETRY_MS', 30_000) },
+      timeoutMs: settings.positiveInteger('STRATA_REMOTE_WRITE_TIMEOUT_MS') ?? 10_000,
+      retry: { maxRetryTimeMs: settings.positiveInteger('STRATA_REMOTE_WRITE_MAX_RETRY_MS') ?? 30_000 },
     },
     tenantRouting,
-    selfMetrics: booleanSetting(env, 'STRATA_SELF_METRICS', true),
+    selfMetrics: settings.boolean('STRATA_SELF_METRICS') ?? true,
   };
 }
 
@@ -88,20 +90,4 @@ function credentialsFromEnv(env: Env, readSecret: SecretReader | undefined): Cre
   }
   if (password !== undefined && password !== '') throw new RemoteWriteConfigError('STRATA_REMOTE_WRITE_PASSWORD is set without STRATA_REMOTE_WRITE_USERNAME');
   return noCredentials;
-}
-
-function positiveInteger(env: Env, name: string, fallback: number): number {
-  const text = env[name]?.trim();
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RemoteWriteConfigError(`${name} must be a positive integer`);
-  return value;
-}
-
-function booleanSetting(env: Env, name: string, fallback: boolean): boolean {
-  const text = env[name]?.trim().toLowerCase();
-  if (text === undefined || text === '') return fallback;
-  if (text === 'true' || text === '1') return true;
-  if (text === 'false' || text === '0') return false;
-  throw new RemoteWriteConfigError(`${name} must be true or false`);
 }
