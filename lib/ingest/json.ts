@@ -4,7 +4,7 @@
  * endpoint. This module only checks the encoding and maps the parser's errors to 400s.
  */
 import type { Series } from '../segment/format.js';
-import { SampleJsonError, parseSampleJson } from '../segment/json.js';
+import { SampleJsonError, SampleJsonSyntaxError, parseSampleJson } from '../segment/json.js';
 import { CorruptPayloadError, InvalidSeriesDataError } from './errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -20,8 +20,7 @@ export function parseJsonSamples(body: Uint8Array): Series[] {
     return parseSampleJson(text);
   } catch (error) {
     if (!(error instanceof SampleJsonError)) throw error;
-    // The parser says "not valid JSON" for syntax errors; everything else is about the content.
-    if (/not valid JSON/.test(error.message)) throw new CorruptPayloadError('json', error.message, { cause: error });
+    if (error instanceof SampleJsonSyntaxError) throw new CorruptPayloadError('json', error.message, { cause: error });
     throw new InvalidSeriesDataError(`samples JSON: ${error.message}`, { cause: error });
   }
 }

@@ -367,7 +367,7 @@ export class FileReader {
 }
 
 /** Decompresses one chunk whose declared decoded length has been checked against the limits. */
-export function decompressChunk(stored: Uint8Array, decodedBytes: number, index: number, source: string | undefined): Uint8Array {
+function decompressChunk(stored: Uint8Array, decodedBytes: number, index: number, source: string | undefined): Uint8Array {
   // The decoder allocates what the stream's own length preamble says: it must be the chunk's
   // declared (and already limit-checked) length.
   const preamble = snappyDecodedLength(stored);
@@ -386,7 +386,7 @@ export function decompressChunk(stored: Uint8Array, decodedBytes: number, index:
  * the ones before it and the header. Chunk checksums and sizes are the caller's to verify first,
  * and the chunks come decompressed (`decompressChunk`).
  */
-export class BodyReader {
+class BodyReader {
   private previous: Label[] | undefined;
   private seriesCount = 0;
   private sampleCount = 0;

@@ -21,6 +21,11 @@ export class SampleJsonError extends Error {
   }
 }
 
+/** The text is not JSON at all (as opposed to JSON that does not describe samples). */
+export class SampleJsonSyntaxError extends SampleJsonError {
+  override name = 'SampleJsonSyntaxError';
+}
+
 const specialValues: Record<string, number> = { NaN: Number.NaN, '+Inf': Infinity, Inf: Infinity, '-Inf': -Infinity };
 
 /** Parses samples JSON into series sorted by label set, samples sorted by time. Throws SampleJsonError. */
@@ -50,7 +55,7 @@ function splitRecords(text: string): Array<{ value: unknown; line: number | unde
     try {
       parsed = JSON.parse(trimmed);
     } catch (cause) {
-      throw new SampleJsonError(`not valid JSON: ${(cause as Error).message}`);
+      throw new SampleJsonSyntaxError(`not valid JSON: ${(cause as Error).message}`);
     }
     return (parsed as unknown[]).map((value) => ({ value, line: undefined }));
   }
@@ -59,7 +64,7 @@ function splitRecords(text: string): Array<{ value: unknown; line: number | unde
     try {
       return [{ value: JSON.parse(raw) as unknown, line: index + 1 }];
     } catch (cause) {
-      throw new SampleJsonError(`not valid JSON: ${(cause as Error).message}`, index + 1);
+      throw new SampleJsonSyntaxError(`not valid JSON: ${(cause as Error).message}`, index + 1);
     }
   });
 }
