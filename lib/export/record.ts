@@ -23,6 +23,7 @@ import type { RuleEvaluation } from '../rules/evaluate.js';
 import { ruleIdLabel, shardLabel } from '../rules/types.js';
 import { compareLabelSets, labelSetKey, labelSetProblem, metricNameLabel, sortLabels, type Label } from '../segment/labels.js';
 import { ExportRecordError } from './errors.js';
+import type { SelfMetricCounters } from '../remotewrite/self-metrics.js';
 
 export const exportRecordVersion = 1;
 
@@ -32,19 +33,7 @@ export interface ExportSeries {
 }
 
 /** Pipeline counters carried by the chain, so that they are exported with deterministic timestamps. */
-export interface PipelineCounters {
-  /** L0 jobs recorded. */
-  jobs: number;
-  /** Blocks those jobs wrote. */
-  blocks: number;
-  /** Source segments of those jobs. */
-  segments: number;
-  /** Samples read by those jobs. */
-  samples: number;
-  /** Failed attempts of those jobs before the one that wrote their record. */
-  failedAttempts: number;
-  /** Sends given up on (from the delivery state when the record was written). */
-  exportFailures: number;
+export interface PipelineCounters extends SelfMetricCounters {
   /** This job's compaction lag: oldest source's arrival → record written. */
   lagMs: number;
 }

@@ -15,18 +15,27 @@
 import { sortLabels, type Label } from '../segment/labels.js';
 import type { MetricMetadataInput, TimeSeriesInput } from './encode.js';
 
+/** The pipeline's running totals, as a shard's export record carries them. */
+export interface SelfMetricCounters {
+  /** L0 jobs recorded. */
+  jobs: number;
+  /** Blocks those jobs wrote. */
+  blocks: number;
+  /** Source segments of those jobs. */
+  segments: number;
+  /** Samples read by those jobs. */
+  samples: number;
+  /** Failed attempts of those jobs before the one that wrote their record. */
+  failedAttempts: number;
+  /** Sends given up on (from the delivery state when the record was written). */
+  exportFailures: number;
+}
+
 export interface SelfMetricsInput {
   ts: number;
   /** Put on every series, e.g. the shard label (and the tenant label when tenants travel as labels). */
   labels: readonly Label[];
-  counters: {
-    jobs: number;
-    blocks: number;
-    segments: number;
-    samples: number;
-    failedAttempts: number;
-    exportFailures: number;
-  };
+  counters: SelfMetricCounters;
   lagMs: number;
   /** Series dropped by each rule's max_series, by rule id. */
   droppedSeries?: Readonly<Record<string, number>>;
