@@ -296,20 +296,30 @@ describe('compactor on the embedded stack', () => {
     const inMemory = await buildBlockInMemory(identity, sources);
     assert.ok(inMemory.bytes.length > minPartBytes + 6 * 2 ** 20, `the block (${inMemory.bytes.length} bytes) spans several parts`);
     const uploads: number[] = [];
+    const aborted: string[] = [];
     const counting: ObjectStore = Object.assign(Object.create(stack.store) as ObjectStore, {
       startMultipartUpload: async (k: string) => {
         const upload = await stack.store.startMultipartUpload(k);
-        return { ...upload, uploadPart: (n: number, body: Uint8Array) => (uploads.push(n), upload.uploadPart(n, body)) };
+        return {
+          ...upload,
+          uploadPart: (n: number, body: Uint8Array) => (uploads.push(n), upload.uploadPart(n, body)),
+          abort: () => (aborted.push(k), upload.abort()),
+        };
       },
     });
     const built = await buildBlock(identity, sources, new StoreBlockOutput(counting, key));
     assert.equal(built.size, inMemory.bytes.length);
     assert.deepEqual(Buffer.from((await stack.store.get(key))!.body), Buffer.from(inMemory.bytes));
     assert.equal(uploads.at(-1), 1, 'the part with the header is uploaded last');
+    assert.deepEqual(aborted, [], 'a completed upload is not aborted');
 
-    const discarded = new StoreBlockOutput(stack.store, `${key}.discarded`);
-    await discarded.write(Array.from({ length: 12 }, () => new Uint8Array(2 ** 20)));
+    // A merge that restarts discards what it wrote: the upload it had started is aborted.
+    const discarded = new StoreBlockOutput(counting, `${key}.discarded`);
+    uploads.length = 0;
+    await discarded.write(Array.from({ length: 14 }, () => new Uint8Array(2 ** 20)));
+    assert.ok(uploads.length > 0, 'parts were uploaded before the discard');
     await discarded.discard();
+    assert.deepEqual(aborted, [`${key}.discarded`]);
     assert.equal(await stack.store.head(`${key}.discarded`), undefined);
   });
 });
