@@ -16,6 +16,8 @@ export interface CompactorHandlerOptions {
   /** Default: process.env, read at the first invocation. */
   env?: Env;
   logger?: Logger;
+  /** Replaces everything built from the environment (tests and the chaos harness inject their own). */
+  deps?: CompactorDeps;
 }
 
 export type CompactorHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -23,7 +25,7 @@ export type CompactorHandler = (event: SQSEvent, context?: Context) => Promise<S
 export function createCompactorHandler(options: CompactorHandlerOptions = {}): CompactorHandler {
   let deps: CompactorDeps | undefined;
   return async (event, context) => {
-    deps ??= compactorDeps(options);
+    deps ??= options.deps ?? compactorDeps(options);
     const logger = deps.logger.child(context?.awsRequestId === undefined ? {} : { requestId: context.awsRequestId });
     const failed: string[] = [];
     for (const record of event.Records) {

@@ -13,6 +13,8 @@ export interface PlannerHandlerOptions {
   /** Default: process.env, read at the first invocation. */
   env?: Env;
   logger?: Logger;
+  /** Replaces everything built from the environment (tests and the chaos harness inject their own). */
+  deps?: PlannerDeps;
 }
 
 export type PlannerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -20,7 +22,7 @@ export type PlannerHandler = (event: SQSEvent, context?: Context) => Promise<SQS
 export function createPlannerHandler(options: PlannerHandlerOptions = {}): PlannerHandler {
   let deps: PlannerDeps | undefined;
   return async (event, context) => {
-    deps ??= plannerDeps(options);
+    deps ??= options.deps ?? plannerDeps(options);
     const logger = deps.logger.child(context?.awsRequestId === undefined ? {} : { requestId: context.awsRequestId });
     const { failedMessageIds } = await planSegmentEvents(
       { ...deps, logger },

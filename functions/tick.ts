@@ -12,6 +12,8 @@ import { pipelineDeps } from './deps.js';
 export interface TickHandlerOptions {
   env?: Env;
   logger?: Logger;
+  /** Replaces everything built from the environment (tests and the chaos harness inject their own). */
+  deps?: TickDeps;
 }
 
 export type TickHandler = (event: ScheduledEvent, context?: Context) => Promise<TickReport>;
@@ -26,7 +28,7 @@ export class TickFailedError extends Error {
 export function createTickHandler(options: TickHandlerOptions = {}): TickHandler {
   let deps: TickDeps | undefined;
   return async (_event, context) => {
-    deps ??= tickDeps(options);
+    deps ??= options.deps ?? tickDeps(options);
     const logger = deps.logger.child(context?.awsRequestId === undefined ? {} : { requestId: context.awsRequestId });
     const report = await runTick({ ...deps, logger });
     if (report.failures > 0) throw new TickFailedError(report);

@@ -2,7 +2,7 @@
 # `npm test`: everything CI checks, in the order a failure is cheapest to read.
 #   1. the generated protobuf code matches the .proto files
 #   2. type-check (tsc, strict) and lint (eslint)
-#   3. unit, integration and end-to-end tests (node's test runner), on the embedded stack
+#   3. unit, integration, end-to-end and chaos tests (node's test runner), on the embedded stack
 # Suites that need an optional component (Prometheus, Pyroscope's client) skip loudly on a developer
 # machine without it and fail under CI=true.
 set -euo pipefail
@@ -28,5 +28,5 @@ echo "== lint"
 npx eslint .
 
 echo "== tests"
-mapfile -t files < <(find test/unit test/integration test/e2e -name '*.test.ts' 2>/dev/null | sort)
+mapfile -t files < <(find test/unit test/integration test/e2e test/chaos -name '*.test.ts' 2>/dev/null | sort)
 node --import tsx --test --test-reporter=spec --test-reporter-destination=stdout "${files[@]}"

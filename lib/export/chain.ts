@@ -3,10 +3,14 @@
  *
  * `writeExportRecord` is idempotent per job id. A job first names the record it is about to write in
  * its claim (`exports/…/jobs/{jobId}.json`, overwritten by each attempt), then writes the record
- * create-if-absent. So if a job has a record, it is the one its claim names: a retry reads the
- * claim and that record (two GETs) and gets the same record back, however many records other
- * jobs appended since (a job redriven from the DLQ hours later included). A job whose claim names a
- * record of another job (it lost a race) or a missing one has no record and appends.
+ * create-if-absent. A retry reads the claim and that record (two GETs) and normally gets the same
+ * record back, however many records other jobs appended since (a job redriven from the DLQ hours
+ * later included). When the claim does not lead to the job's record — none yet, the record of
+ * another job (an attempt lost a race), or a missing one — the job looks through the records whose
+ * timestamps are not older than its own before appending: a record's timestamp is at least its
+ * job's, and timestamps increase along the chain, so its record can be nowhere else. That covers
+ * two attempts of one job that overlap (a message visible again while its first attempt still runs)
+ * with other jobs appending in between, where the claim one attempt read no longer tells.
  *
  * Records are only appended (n+1 after reading n), so they are dense: the latest is found by
  * probing upwards from the delivery state's hint. The compactor runs one job per shard at a time;
@@ -116,11 +120,19 @@ export async function writeExportRecord(deps: ExportStoreDeps, job: ExportJob, i
 
   const { state } = await readDeliveryState(store, tenant, shard);
   let latest = await findLatestSequence(store, tenant, shard, state);
+  /** Records up to this one are known not to be this job's. */
+  let checked = 0;
   for (let attempt = 1; attempt <= maxAppendAttempts; attempt++) {
     const previous = latest === 0 ? undefined : await readExportRecord(store, tenant, shard, latest);
     if (latest > 0 && previous === undefined) throw new ExportRecordError(`record ${exportKey(tenant, shard, latest)} vanished while appending`);
-    // An overlapping attempt of this very job may have appended since the claim was read.
-    if (previous?.jobId === jobId) return found(previous);
+    // An overlapping attempt of this very job may have appended, and other jobs after it.
+    let sequence = latest;
+    let earlier = previous;
+    while (earlier !== undefined && earlier.ts >= job.ts) {
+      if (earlier.jobId === jobId) return found(earlier);
+      earlier = --sequence > checked ? await readExportRecord(store, tenant, shard, sequence) : undefined;
+    }
+    checked = latest;
     const record = nextRecord(previous, {
       tenant,
       shard,

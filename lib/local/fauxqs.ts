@@ -31,6 +31,9 @@ export interface FauxqsS3Store {
   buckets: Map<string, Map<string, FauxqsObject>>;
   multipartUploads: Map<string, FauxqsMultipartUpload>;
   hasBucket(name: string): boolean;
+  createBucket(name: string): void;
+  /** Objects under `prefix`, in the order fauxqs lists them, at most `maxKeys`. */
+  listObjects(bucket: string, options?: { prefix?: string; maxKeys?: number }): { objects: FauxqsObject[]; isTruncated: boolean };
   putObject(
     bucket: string,
     key: string,

@@ -63,7 +63,8 @@ export function installS3Extensions(
       if (operation.kind === 'write') {
         const { target } = operation;
         if (target && s3.hasBucket(target.bucket)) {
-          checkPreconditions(request, s3.buckets.get(target.bucket)?.get(target.key), target.key, target.allowIfNoneMatch);
+          const conditions = { ifMatch: header(request, 'if-match'), ifNoneMatch: header(request, 'if-none-match') };
+          checkPreconditions(conditions, s3.buckets.get(target.bucket)?.get(target.key), target.key, target.allowIfNoneMatch);
         }
         const { changes, error } = recorder.during(() => operation.action(request, reply, s3));
         for (const change of changes) {
@@ -138,19 +139,23 @@ function classify(request: FastifyRequest, s3: FauxqsS3Store, fauxqs: FauxqsInte
   }
 }
 
-/** S3's conditional write rules; evaluated in RFC 7232 order, If-Match first. */
-function checkPreconditions(
-  request: FastifyRequest,
-  current: FauxqsObject | undefined,
-  key: string,
-  allowIfNoneMatch: boolean,
-): void {
-  const ifMatch = header(request, 'if-match');
+/** The conditional headers of a write (If-Match, If-None-Match), as sent. */
+export interface WriteConditions {
+  ifMatch?: string | undefined;
+  ifNoneMatch?: string | undefined;
+}
+
+/**
+ * S3's conditional write rules; evaluated in RFC 7232 order, If-Match first. Throws the S3 error
+ * (412, 404 or 501) the write must be answered with. The HTTP endpoint and the in-process store
+ * (in-process-store.ts) both check writes here.
+ */
+export function checkPreconditions(conditions: WriteConditions, current: FauxqsObject | undefined, key: string, allowIfNoneMatch: boolean): void {
+  const { ifMatch, ifNoneMatch } = conditions;
   if (ifMatch !== undefined) {
     if (!current) throw noSuchKey(key);
     if (!etagMatches(ifMatch, current.etag)) throw preconditionFailed('If-Match');
   }
-  const ifNoneMatch = header(request, 'if-none-match');
   if (ifNoneMatch !== undefined && allowIfNoneMatch) {
     if (ifNoneMatch.trim() !== '*') throw notImplemented('If-None-Match');
     if (current) throw preconditionFailed('If-None-Match');

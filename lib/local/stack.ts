@@ -7,8 +7,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
+import type { ObjectStore } from '../aws/contract.js';
 import { loadFauxqsInternals } from './fauxqs.js';
-import { BucketNotifications } from './notifications.js';
+import { InProcessObjectStore } from './in-process-store.js';
+import { BucketNotifications, newHostId } from './notifications.js';
 import { installS3Extensions } from './s3-extensions.js';
 
 export interface EmbeddedStackOptions {
@@ -27,6 +29,11 @@ export interface EmbeddedStack {
   endpoint: string;
   port: number;
   region: string;
+  /**
+   * A bucket of the stack as an ObjectStore in this process, without HTTP (in-process-store.ts);
+   * the bucket is created if it does not exist.
+   */
+  inProcessStore(bucket: string): ObjectStore;
   stop(): Promise<void>;
 }
 
@@ -45,7 +52,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     defaultRegion: region,
     stores: stores as unknown as NonNullable<BuildAppOptions['stores']>,
   });
-  installS3Extensions(app, s3Store, new BucketNotifications(sqsStore, fauxqs, region), fauxqs);
+  const notifications = new BucketNotifications(sqsStore, fauxqs, region);
+  installS3Extensions(app, s3Store, notifications, fauxqs);
 
   try {
     await app.listen({ port, host });
@@ -59,6 +67,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     endpoint: `http://${reachableHost}:${actualPort}`,
     port: actualPort,
     region,
+    inProcessStore(bucket) {
+      s3Store.createBucket(bucket);
+      const request = { requestId: 'in-process', hostId: newHostId(), principalId: 'local', sourceIp: '127.0.0.1' };
+      return new InProcessObjectStore(s3Store, bucket, (change) => notifications.publish(change, request));
+    },
     stop: () => app.close(),
   };
 }

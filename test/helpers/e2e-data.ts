@@ -8,8 +8,12 @@
  * Every phase pushes the same series (new samples only), so each output series (rule, group,
  * shard) that exists after the first phase gets new counts in every later phase. Values are
  * integers, so every total is exact whatever the order of summation.
+ *
+ * The chaos campaigns (test/chaos) use the same rules and phases, pushed in-process with a
+ * simulated clock (`phaseRequests`), and check stored series against `phaseSeries`.
  */
 import snappy from 'snappyjs';
+import type { IngestRequest } from '../../lib/ingest/contract.js';
 import { pprofBytes, writeRequestBytes } from './ingest-fixtures.js';
 
 export const profileType = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
@@ -73,8 +77,8 @@ export function totalsKey(rule: string, value: string): string {
   return `${rule}|${groupLabelOf[rule]}=${value}`;
 }
 
-/** A small deterministic generator (LCG), so a failure can be replayed. */
-function random(seed: number): () => number {
+/** A small deterministic generator (LCG) in [0, 1), so a failure can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
   let state = (seed * 2654435761) % 4294967296;
   return () => {
     state = (state * 1664525 + 1013904223) % 4294967296;
@@ -114,14 +118,16 @@ const stackShapes = [
   ['runtime.mallocgc', gcFunction, 'main'], // the function in the middle of the stack
 ];
 
+/** How far past its base time a phase stamps samples: phases whose bases are this far apart never share a timestamp. */
+export const phaseSpanMs = 2_000;
+
 /**
  * Phase `index` of a test: every series above gets 1–4 new samples, every app 1–2 profiles.
- * Timestamps are unique per series: the phase's base time (now − 30 s) plus small offsets;
- * phases of one test are seconds apart.
+ * Timestamps are unique per series: the phase's base time (default now − 30 s) plus offsets
+ * below `phaseSpanMs`; phases of one test are seconds apart.
  */
-export function makePhase(index: number, seed: number): Phase {
-  const next = random(seed * 1000 + index + 1);
-  const base = Date.now() - 30_000;
+export function makePhase(index: number, seed: number, base = Date.now() - 30_000): Phase {
+  const next = seededRandom(seed * 1000 + index + 1);
   const remoteWrite = httpSeries.map(({ service, code }, s) => {
     const count = 1 + Math.floor(next() * 4);
     return {
@@ -148,28 +154,52 @@ export function makePhase(index: number, seed: number): Phase {
   return { remoteWrite, json, profiles };
 }
 
+/** A series as ingest stores it, in plain data: labels, samples, and a profile's stacks by function name (leaf first). */
+export interface TruthSeries {
+  labels: Record<string, string>;
+  samples: Array<[number, number]>;
+  stacks: Array<{ timestamp: number; frames: string[]; value: number }>;
+}
+
+/**
+ * The series a phase stores: metrics as pushed; per profile, one series named by the profile type
+ * with `service_name` and the pushed labels, whose one sample is the profile's total.
+ */
+export function phaseSeries(phase: Phase): TruthSeries[] {
+  const metrics = [...phase.remoteWrite, ...phase.json].map(({ labels, samples }) => ({ labels, samples, stacks: [] }));
+  const profiles = phase.profiles.map((profile) => ({
+    labels: { __name__: profileType, service_name: profile.app, ...profile.labels },
+    samples: [[profile.timeMs, profile.stacks.reduce((sum, stack) => sum + stack.value, 0)] as [number, number]],
+    stacks: profile.stacks.map((stack) => ({ timestamp: profile.timeMs, frames: stack.frames, value: stack.value })),
+  }));
+  return [...metrics, ...profiles];
+}
+
 /** The ground truth of some phases, from the pushed data alone. */
 export function groundTruth(phases: readonly Phase[]): Totals {
+  return truthOf(phases.flatMap(phaseSeries));
+}
+
+/**
+ * The rules of `rulesYaml` evaluated by hand over series: per rule and group, the count or sum of
+ * the matching finite values (NaN and ±Inf are skipped, as lib/rules does).
+ */
+export function truthOf(series: readonly TruthSeries[]): Totals {
   const totals: Totals = new Map();
-  const add = (rule: string, group: string, value: number) => {
-    const key = totalsKey(rule, group);
+  const add = (rule: string, labels: Record<string, string>, value: number) => {
+    const key = totalsKey(rule, labels[groupLabelOf[rule]!] ?? '');
     totals.set(key, (totals.get(key) ?? 0) + value);
   };
-  for (const phase of phases) {
-    for (const { labels, samples } of phase.remoteWrite) {
-      if (labels['__name__'] === 'http_requests_total' && /^5..$/.test(labels['code'] ?? '')) add('errors', labels['service']!, samples.length);
-    }
-    for (const { labels, samples } of phase.json) {
-      const name = labels['__name__'];
-      if ((name === 'received_bytes' || name === 'ingested_bytes') && labels['env'] !== 'dev') {
-        for (const [, value] of samples) add('bytes', labels['cluster']!, value);
-      }
-    }
-    for (const profile of phase.profiles) {
-      const total = profile.stacks.reduce((sum, stack) => sum + stack.value, 0);
-      add('cpu', profile.app, total);
-      if (/^api-.*$/.test(profile.app)) {
-        for (const stack of profile.stacks) if (stack.frames.includes(gcFunction)) add('gc_cpu', profile.app, stack.value);
+  for (const { labels, samples, stacks } of series) {
+    const name = labels['__name__'];
+    const values = samples.map(([, value]) => value).filter(Number.isFinite);
+    if (name === 'http_requests_total' && /^5..$/.test(labels['code'] ?? '')) add('errors', labels, values.length);
+    if ((name === 'received_bytes' || name === 'ingested_bytes') && labels['env'] !== 'dev') add('bytes', labels, values.reduce((a, b) => a + b, 0));
+    if (name === profileType) {
+      add('cpu', labels, values.reduce((a, b) => a + b, 0));
+      if (/^api-.*$/.test(labels['service_name'] ?? '')) {
+        const gc = stacks.filter((stack) => stack.frames.includes(gcFunction) && Number.isFinite(stack.value));
+        if (gc.length > 0) add('gc_cpu', labels, gc.reduce((sum, stack) => sum + stack.value, 0));
       }
     }
   }
@@ -181,43 +211,60 @@ export function difference(a: Totals, b: Totals): Totals {
   return new Map([...a].map(([key, value]) => [key, value - (b.get(key) ?? 0)]));
 }
 
-/** Pushes a phase through the ingest server, as tenant `tenant`; every push must be acknowledged. */
-export async function pushPhase(ingestUrl: string, tenant: string, phase: Phase): Promise<void> {
+/** One push of a phase, the status that acknowledges it, and the series it stores. */
+export interface PhaseRequest {
+  endpoint: 'remote-write' | 'json' | 'pyroscope';
+  request: IngestRequest;
+  expected: number;
+  series: TruthSeries[];
+}
+
+/** The pushes of a phase as tenant `tenant`: remote write per service, NDJSON per cluster, pprof per profile. */
+export function phaseRequests(tenant: string, phase: Phase): PhaseRequest[] {
   const tenantHeader = { 'x-scope-orgid': tenant };
-  const pushes: Array<Promise<void>> = [];
+  const post = (endpoint: PhaseRequest['endpoint'], path: string, query: Record<string, string>, headers: Record<string, string>, body: Uint8Array, expected: number, part: Partial<Phase>): PhaseRequest => ({
+    endpoint,
+    request: { method: 'POST', path, query, headers: { ...headers, ...tenantHeader }, body },
+    expected,
+    series: phaseSeries({ remoteWrite: [], json: [], profiles: [], ...part }),
+  });
+  const requests: PhaseRequest[] = [];
   const services = [...new Set(phase.remoteWrite.map((series) => series.labels['service']!))];
   for (const service of services) {
-    const body = snappy.compress(writeRequestBytes(phase.remoteWrite.filter((series) => series.labels['service'] === service)));
-    pushes.push(
-      post(`${ingestUrl}/api/v1/push`, body, {
-        'content-type': 'application/x-protobuf',
-        'content-encoding': 'snappy',
-        'x-prometheus-remote-write-version': '0.1.0',
-        ...tenantHeader,
-      }, 204),
-    );
+    const remoteWrite = phase.remoteWrite.filter((series) => series.labels['service'] === service);
+    const headers = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' };
+    requests.push(post('remote-write', '/api/v1/push', {}, headers, snappy.compress(writeRequestBytes(remoteWrite)), 204, { remoteWrite }));
   }
   const clusters = [...new Set(phase.json.map((series) => series.labels['cluster']!))];
   for (const cluster of clusters) {
-    const lines = phase.json.filter((series) => series.labels['cluster'] === cluster).map((series) => JSON.stringify({ labels: series.labels, samples: series.samples }));
-    pushes.push(post(`${ingestUrl}/v1/samples`, Buffer.from(lines.join('\n') + '\n'), { 'content-type': 'application/x-ndjson', ...tenantHeader }, 200));
+    const json = phase.json.filter((series) => series.labels['cluster'] === cluster);
+    const lines = json.map((series) => JSON.stringify({ labels: series.labels, samples: series.samples }));
+    requests.push(post('json', '/v1/samples', {}, { 'content-type': 'application/x-ndjson' }, Buffer.from(lines.join('\n') + '\n'), 200, { json }));
   }
   for (const profile of phase.profiles) {
     const body = pprofBytes({
       sampleTypes: [['cpu', 'nanoseconds']],
       periodType: ['cpu', 'nanoseconds'],
-      timeNanos: profile.timeMs * 1_000_000,
+      // Half a millisecond in: nanoseconds since the epoch are beyond a double's exact integers, and
+      // ingest floors them to milliseconds, so a round value could come back a millisecond early.
+      timeNanos: profile.timeMs * 1_000_000 + 500_000,
       samples: profile.stacks.map((stack) => ({ stack: stack.frames, values: [stack.value] })),
     });
     const name = `${profile.app}{${Object.entries(profile.labels).map(([k, v]) => `${k}=${v}`).join(',')}}`;
-    const query = new URLSearchParams({ name, format: 'pprof', spyName: 'e2e' });
-    pushes.push(post(`${ingestUrl}/ingest?${query}`, body, { 'content-type': 'application/octet-stream', ...tenantHeader }, 200));
+    requests.push(post('pyroscope', '/ingest', { name, format: 'pprof', spyName: 'e2e' }, { 'content-type': 'application/octet-stream' }, body, 200, { profiles: [profile] }));
   }
-  await Promise.all(pushes);
+  return requests;
 }
 
-async function post(url: string, body: Uint8Array, headers: Record<string, string>, expected: number): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers, body });
-  const text = await response.text();
-  if (response.status !== expected) throw new Error(`POST ${url} answered ${response.status} (expected ${expected}): ${text}`);
+/** Pushes a phase through the ingest server, as tenant `tenant`; every push must be acknowledged. */
+export async function pushPhase(ingestUrl: string, tenant: string, phase: Phase): Promise<void> {
+  await Promise.all(
+    phaseRequests(tenant, phase).map(async ({ request, expected }) => {
+      const query = new URLSearchParams(request.query).toString();
+      const url = `${ingestUrl}${request.path}${query === '' ? '' : `?${query}`}`;
+      const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
+      const text = await response.text();
+      if (response.status !== expected) throw new Error(`POST ${url} answered ${response.status} (expected ${expected}): ${text}`);
+    }),
+  );
 }

@@ -35,6 +35,7 @@ import { jobGroupId, jobMessageBody, parseJobMessage } from '../../lib/plan/disp
 import { createPlannerHandler } from '../../functions/planner.js';
 import { createTickHandler } from '../../functions/tick.js';
 import { pipelineDeps } from '../../functions/deps.js';
+import { interceptStore } from './store-intercept.js';
 
 export type CompactorFault = 'crash-after-send' | 'run-twice';
 
@@ -246,23 +247,8 @@ async function crashAfterSend(deps: CompactorDeps, request: JobRequest, leaseMs:
 }
 
 function dyingStore(store: ObjectStore, dead: () => boolean): ObjectStore {
-  const check = () => {
+  return interceptStore(store, (_call, run) => {
     if (dead()) throw new Crash('the process is dead');
-  };
-  return {
-    bucket: store.bucket,
-    get: async (key) => (check(), store.get(key)),
-    head: async (key) => (check(), store.head(key)),
-    getPrefix: async (key, length) => (check(), store.getPrefix(key, length)),
-    put: async (key, body, options) => (check(), store.put(key, body, options)),
-    putIfAbsent: async (key, body, options) => (check(), store.putIfAbsent(key, body, options)),
-    putIfMatch: async (key, body, etag, options) => (check(), store.putIfMatch(key, body, etag, options)),
-    list: (prefix) => {
-      check();
-      return store.list(prefix);
-    },
-    deleteMany: async (keys) => (check(), store.deleteMany(keys)),
-    copy: async (from, to) => (check(), store.copy(from, to)),
-    startMultipartUpload: async (key, options) => (check(), store.startMultipartUpload(key, options)),
-  };
+    return run();
+  });
 }

@@ -36,9 +36,14 @@ export class PrometheusApi {
     return body;
   }
 
-  /** Every rule's latest counter for a tenant, summed over shards by PromQL. */
-  async totals(tenant: string): Promise<Totals> {
-    const result = await this.instant(`sum without (strata_shard) ({__name__=~"e2e:.+", strata_tenant="${tenant}"})`);
+  /**
+   * Every rule's latest counter for a tenant, summed over shards by PromQL: now, or (`at`) the last
+   * sample of each series within `lookback` before a given time.
+   */
+  async totals(tenant: string, at?: { timeMs: number; lookback: string }): Promise<Totals> {
+    const selector = `{__name__=~"e2e:.+", strata_tenant="${tenant}"}`;
+    const query = at === undefined ? `sum without (strata_shard) (${selector})` : `sum without (strata_shard) (last_over_time(${selector}[${at.lookback}]))`;
+    const result = await this.instant(query, at?.timeMs);
     const totals: Totals = new Map();
     for (const { metric, value } of result) {
       const rule = metric['strata_rule']!;

@@ -12,14 +12,15 @@
  *
  * Every exchange is kept: tenant, body hash, the receiver's status (when forwarded), what the sender
  * was answered. The proxy also keeps the receiver's view of every series (samples of writes the
- * receiver accepted) and records any sample that goes back in time or repeats a timestamp with
- * another value — what DESIGN.md invariant 4 forbids, checked on the wire.
+ * receiver accepted, test/helpers/receiver-view.ts) and records any sample that goes back in time or
+ * repeats a timestamp with another value — what DESIGN.md invariant 4 forbids, checked on the wire.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import snappy from 'snappyjs';
-import { prometheus } from '../../lib/gen/prometheus.js';
+import { ReceiverView, decodeWrite, labelOfWrite, type WireViolation } from './receiver-view.js';
+
+export type { WireViolation } from './receiver-view.js';
 
 export type ProxyFault = { kind: '500-after-forward'; remaining: number } | { kind: 'down-503' } | { kind: 'down-reset' };
 
@@ -37,23 +38,10 @@ export interface Exchange {
   fault?: ProxyFault['kind'];
 }
 
-export interface WireViolation {
-  tenant: string;
-  series: string;
-  problem: string;
-}
-
-interface SeenSample {
-  ts: number;
-  value: number;
-}
-
 export class RemoteWriteProxy {
   readonly exchanges: Exchange[] = [];
-  readonly violations: WireViolation[] = [];
   private readonly faults = new Map<string, ProxyFault>();
-  /** The receiver's view: series key → its latest accepted sample. */
-  private readonly seen = new Map<string, SeenSample>();
+  private readonly view = new ReceiverView();
   private server: Server | undefined;
   url = '';
 
@@ -87,6 +75,10 @@ export class RemoteWriteProxy {
     await new Promise((resolve) => this.server!.close(resolve));
   }
 
+  get violations(): readonly WireViolation[] {
+    return this.view.violations;
+  }
+
   setFault(tenant: string, fault: ProxyFault | undefined): void {
     if (fault === undefined) this.faults.delete(tenant);
     else this.faults.set(tenant, fault);
@@ -97,13 +89,8 @@ export class RemoteWriteProxy {
   }
 
   private async handle(body: Buffer, headers: Record<string, string | string[] | undefined>): Promise<{ status: number; body: string } | 'reset'> {
-    const decoded = prometheus.WriteRequest.decode(snappy.uncompress(new Uint8Array(body)));
-    const series = decoded.timeseries.map((one) => ({
-      labels: (one.labels ?? []).map((label) => ({ name: label.name ?? '', value: label.value ?? '' })),
-      samples: (one.samples ?? []).map((sample) => ({ ts: Number(sample.timestamp ?? 0), value: sample.value ?? 0 })),
-    }));
-    const tenants = new Set(series.map((one) => one.labels.find((label) => label.name === 'strata_tenant')?.value ?? ''));
-    const tenant = tenants.size === 1 ? [...tenants][0]! : [...tenants].sort().join(',');
+    const series = decodeWrite(new Uint8Array(body));
+    const tenant = labelOfWrite(series, 'strata_tenant');
     const exchange: Exchange = {
       at: Date.now(),
       tenant,
@@ -131,7 +118,7 @@ export class RemoteWriteProxy {
     const text = await response.text();
     exchange.upstream = response.status;
     if (!response.ok) exchange.upstreamBody = text.slice(0, 500);
-    if (response.ok) this.accept(tenant, series);
+    if (response.ok) this.view.accept(tenant, series);
 
     if (fault?.kind === '500-after-forward' && fault.remaining > 0) {
       fault.remaining--;
@@ -141,22 +128,5 @@ export class RemoteWriteProxy {
     }
     exchange.answered = response.status;
     return { status: response.status, body: text };
-  }
-
-  /** Checks and records the samples of a write the receiver accepted. */
-  private accept(tenant: string, series: Array<{ labels: Array<{ name: string; value: string }>; samples: SeenSample[] }>): void {
-    for (const one of series) {
-      const key = one.labels.map((label) => `${label.name}=${JSON.stringify(label.value)}`).join(',');
-      for (const sample of one.samples) {
-        const previous = this.seen.get(key);
-        if (previous !== undefined) {
-          if (sample.ts < previous.ts) this.violations.push({ tenant, series: key, problem: `sample at ${sample.ts} after one at ${previous.ts}` });
-          else if (sample.ts === previous.ts && !Object.is(sample.value, previous.value)) {
-            this.violations.push({ tenant, series: key, problem: `two values at ${sample.ts}: ${previous.value} and ${sample.value}` });
-          }
-        }
-        if (previous === undefined || sample.ts >= previous.ts) this.seen.set(key, sample);
-      }
-    }
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { ConditionalPutResult, MessageQueue, ObjectStore, OutgoingMessage, ReceivedMessage, ReceiveOptions } from '../../lib/aws/contract.js';
 import { prefixes } from '../../lib/segment/keys.js';
+import { interceptStore } from './store-intercept.js';
 
 export class InjectedFault extends Error {
   override name = 'InjectedFault';
@@ -24,27 +25,14 @@ export function injectFault(store: ObjectStore, jobs: MessageQueue, point: Fault
     fired = true;
     throw new InjectedFault(`injected fault ${JSON.stringify(point)}`);
   };
-  const faultyStore: ObjectStore = {
-    bucket: store.bucket,
-    get: async (key) => {
-      const result = await store.get(key);
-      if (point === 'after-state-read' && !fired && key.startsWith(prefixes.state) && result !== undefined) fire();
-      return result;
-    },
-    head: (key) => store.head(key),
-    getPrefix: (key, length) => store.getPrefix(key, length),
-    put: (key, body, options) => store.put(key, body, options),
-    putIfAbsent: async (key, body, options) => afterWrite(await store.putIfAbsent(key, body, options)),
-    putIfMatch: async (key, body, etag, options) => afterWrite(await store.putIfMatch(key, body, etag, options)),
-    list: (prefix) => store.list(prefix),
-    deleteMany: (keys) => store.deleteMany(keys),
-    copy: (from, to) => store.copy(from, to),
-    startMultipartUpload: (key, options) => store.startMultipartUpload(key, options),
-  };
-  function afterWrite(result: ConditionalPutResult): ConditionalPutResult {
-    if (point === 'after-state-write' && !fired && result.outcome === 'written') fire();
+  const faultyStore = interceptStore(store, async (call, run) => {
+    const result = await run();
+    if (fired) return result;
+    if (point === 'after-state-read' && call.op === 'get' && call.key.startsWith(prefixes.state) && result !== undefined) fire();
+    const written = (call.op === 'putIfAbsent' || call.op === 'putIfMatch') && (result as ConditionalPutResult).outcome === 'written';
+    if (point === 'after-state-write' && written) fire();
     return result;
-  }
+  });
   let sentSoFar = 0;
   const faultyJobs: MessageQueue = {
     url: jobs.url,

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { minPartBytes, type ObjectStore } from '../../lib/aws/contract.js';
+import { minPartBytes, type ConditionalPutResult, type ObjectStore } from '../../lib/aws/contract.js';
 import { buildBlock } from '../../lib/compact/block.js';
 import { compactJob, type CompactorDeps } from '../../lib/compact/job.js';
 import { StoreBlockOutput } from '../../lib/compact/output.js';
@@ -29,6 +29,7 @@ import { quarantineKeys } from '../../lib/segment/keys.js';
 import { createPlannerHandler } from '../../functions/planner.js';
 import { drainJobs, sqsEvent, startPlannerStack, takeEvents, type PlannerStack } from '../helpers/planner-stack.js';
 import { buildBlockInMemory, series } from '../helpers/segments.js';
+import { interceptStore } from '../helpers/store-intercept.js';
 
 class Crash extends Error {
   override name = 'Crash';
@@ -45,38 +46,16 @@ function crashingStore(store: ObjectStore, point: CrashPoint): { store: ObjectSt
       throw new Crash(`crash ${point}`);
     }
   };
-  return {
-    crashed: () => crashed,
-    store: {
-      ...store,
-      bucket: store.bucket,
-      get: (key) => store.get(key),
-      head: (key) => store.head(key),
-      getPrefix: (key, length) => store.getPrefix(key, length),
-      list: (prefix) => store.list(prefix),
-      copy: (from, to) => store.copy(from, to),
-      startMultipartUpload: (key, options) => store.startMultipartUpload(key, options),
-      put: async (key, body, options) => {
-        const etag = await store.put(key, body, options);
-        crashIf(point === 'after-block-write' && key.startsWith('blocks/'));
-        return etag;
-      },
-      putIfAbsent: async (key, body, options) => {
-        const result = await store.putIfAbsent(key, body, options);
-        crashIf(point === 'after-export-record' && /^exports\/[^/]+\/\d+\/\d+\.json$/.test(key) && result.outcome === 'written');
-        return result;
-      },
-      putIfMatch: async (key, body, etag, options) => {
-        const result = await store.putIfMatch(key, body, etag, options);
-        crashIf(point === 'after-commit' && key.startsWith('state/') && result.outcome === 'written');
-        return result;
-      },
-      deleteMany: async (keys) => {
-        await store.deleteMany(keys);
-        crashIf(point === 'after-source-delete' && keys.some((key) => key.startsWith('segments/')));
-      },
-    },
-  };
+  const dying = interceptStore(store, async (call, run) => {
+    const result = await run();
+    const written = (result as ConditionalPutResult | undefined)?.outcome === 'written';
+    if (point === 'after-block-write') crashIf((call.op === 'put' || call.op === 'completeMultipartUpload') && call.key.startsWith('blocks/'));
+    if (point === 'after-export-record') crashIf(call.op === 'putIfAbsent' && /^exports\/[^/]+\/\d+\/\d+\.json$/.test(call.key) && written);
+    if (point === 'after-commit') crashIf(call.op === 'putIfMatch' && call.key.startsWith('state/') && written);
+    if (point === 'after-source-delete') crashIf(call.op === 'deleteMany' && call.keys.some((key) => key.startsWith('segments/')));
+    return result;
+  });
+  return { crashed: () => crashed, store: dying };
 }
 
 const rulesYaml = `

@@ -9,6 +9,7 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketNotificationConfigurationCommand,
@@ -18,6 +19,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { minPartBytes } from '../../lib/aws/contract.js';
 import { strataResources } from '../../lib/aws/resources.js';
 import { type BootstrappedResources, bootstrapResources, segmentNotificationId } from '../../lib/local/bootstrap.js';
 import { type EmbeddedStack, startEmbeddedStack } from '../../lib/local/stack.js';
@@ -358,5 +360,89 @@ describe('bootstrap', () => {
     // The unchanged configuration was not set again, so there is still only the first test event.
     const message = (await receiveExactlyOne(clients.sqs, first.eventsQueue.url)) as Record<string, unknown>;
     assert.equal(message['Event'], 's3:TestEvent');
+  });
+});
+
+describe('the in-process store', () => {
+  const description = strataResources('in-process');
+  const bucket = description.bucket;
+  let resources: BootstrappedResources;
+
+  before(async () => {
+    resources = await bootstrapResources(clients, description);
+    await receiveAll(clients.sqs, resources.eventsQueue.url, 1); // the s3:TestEvent
+  });
+
+  test('has the endpoint’s conditional writes, and the endpoint serves what it wrote', async () => {
+    const store = stack.inProcessStore(bucket);
+    const key = 'state/t/0.json';
+    const first = await store.putIfAbsent(key, new TextEncoder().encode('v1'));
+    assert.equal(first.outcome, 'written');
+    assert.deepEqual(await store.putIfAbsent(key, new TextEncoder().encode('v2')), { outcome: 'precondition-failed' });
+    assert.deepEqual(await store.putIfMatch(key, new TextEncoder().encode('v2'), '"stale"'), { outcome: 'precondition-failed' });
+    assert.deepEqual(await store.putIfMatch('state/t/1.json', new TextEncoder().encode('v2'), '"x"'), { outcome: 'missing' });
+    const second = await store.putIfMatch(key, new TextEncoder().encode('v2'), first.outcome === 'written' ? first.etag : '');
+    assert.equal(second.outcome, 'written');
+    // Over HTTP: the same object, the same ETag, and the HTTP write's ETag accepted in process.
+    const { ETag, Body } = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    assert.equal(await Body?.transformToString(), 'v2');
+    assert.equal(ETag, second.outcome === 'written' ? second.etag : '');
+    const overHttp = await put(bucket, key, 'v3', { IfMatch: ETag! });
+    assert.equal((await store.putIfMatch(key, new TextEncoder().encode('v4'), overHttp.ETag!)).outcome, 'written');
+    assert.equal(new TextDecoder().decode((await store.get(key))!.body), 'v4');
+  });
+
+  test('reads, lists, copies and deletes as the ObjectStore contract says', async () => {
+    const store = stack.inProcessStore(bucket);
+    await store.put('blocks/t/0/L1/a.blk', Uint8Array.of(1, 2, 3, 4));
+    await store.put('blocks/t/0/L1/b.blk', new Uint8Array(0));
+    assert.deepEqual(await store.getPrefix('blocks/t/0/L1/a.blk', 2), Uint8Array.of(1, 2));
+    assert.deepEqual(await store.getPrefix('blocks/t/0/L1/b.blk', 2), new Uint8Array(0));
+    assert.equal(await store.get('blocks/t/0/L1/none.blk'), undefined);
+    assert.equal((await store.head('blocks/t/0/L1/a.blk'))?.size, 4);
+    await store.copy('blocks/t/0/L1/a.blk', 'quarantine/a.blk');
+    const listed: string[] = [];
+    for await (const object of store.list('blocks/t/')) listed.push(object.key);
+    assert.deepEqual(listed, ['blocks/t/0/L1/a.blk', 'blocks/t/0/L1/b.blk']);
+    await store.deleteMany(['blocks/t/0/L1/a.blk', 'blocks/t/0/L1/never.blk']);
+    assert.equal(await store.head('blocks/t/0/L1/a.blk'), undefined);
+    assert.deepEqual((await store.get('quarantine/a.blk'))?.body, Uint8Array.of(1, 2, 3, 4));
+    await assert.rejects(store.copy('blocks/t/0/L1/a.blk', 'quarantine/b.blk'), /NoSuchKey/);
+    const gone = stack.inProcessStore('deleted-later');
+    await clients.s3.send(new DeleteBucketCommand({ Bucket: 'deleted-later' }));
+    await assert.rejects(gone.get('x'), /NoSuchBucket/);
+  });
+
+  test('writes a multipart upload at completion, in part order, and nothing when aborted', async () => {
+    const store = stack.inProcessStore(bucket);
+    const first = new Uint8Array(minPartBytes).fill(1);
+    const upload = await store.startMultipartUpload('blocks/t/0/L1/parts.blk');
+    await upload.uploadPart(2, Uint8Array.of(2, 2));
+    await upload.uploadPart(1, first);
+    assert.equal(await store.head('blocks/t/0/L1/parts.blk'), undefined, 'nothing is visible before completion');
+    await upload.complete();
+    const written = (await store.get('blocks/t/0/L1/parts.blk'))?.body;
+    assert.ok(written !== undefined && Buffer.concat([first, Uint8Array.of(2, 2)]).equals(written), 'the parts, in part-number order');
+    await assert.rejects(upload.uploadPart(3, Uint8Array.of(3)), /NoSuchUpload/);
+
+    const aborted = await store.startMultipartUpload('blocks/t/0/L1/aborted.blk');
+    await aborted.uploadPart(1, Uint8Array.of(1));
+    await aborted.abort();
+    await assert.rejects(aborted.complete(), /NoSuchUpload/);
+    assert.equal(await store.head('blocks/t/0/L1/aborted.blk'), undefined);
+
+    const tooSmall = await store.startMultipartUpload('blocks/t/0/L1/small.blk');
+    await tooSmall.uploadPart(1, Uint8Array.of(1));
+    await tooSmall.uploadPart(2, Uint8Array.of(2));
+    await assert.rejects(tooSmall.complete(), /EntityTooSmall/);
+  });
+
+  test('a write under segments/ is notified like one over HTTP', async () => {
+    const key = 'segments/t/0/in-process.seg';
+    await stack.inProcessStore(bucket).put(key, new TextEncoder().encode('segment bytes'));
+    const record = onlyRecord(await receiveExactlyOne(clients.sqs, resources.eventsQueue.url));
+    assert.equal(record.eventName, 'ObjectCreated:Put');
+    assert.equal(record.s3.object.key, key);
+    assert.equal(record.s3.object.size, 'segment bytes'.length);
   });
 });

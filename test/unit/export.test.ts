@@ -11,6 +11,7 @@ import { snapshotOf } from '../helpers/rules-fixtures.js';
 import { CrashingStore, jobOf, shard, sumByK, tenant } from '../helpers/export-fixtures.js';
 import { MemoryObjectStore } from '../helpers/metastore-memory.js';
 import { capturedSamples, fakeClock, startCaptureServer, type CaptureServer } from '../helpers/remotewrite-capture.js';
+import { interceptStore } from '../helpers/store-intercept.js';
 
 const totals = (record: ExportRecord) => Object.fromEntries(record.series.map((s) => [s.labels.find((l) => l.name === 'k')?.value, s.value]));
 
@@ -75,6 +76,38 @@ describe('export records: the counter chain', () => {
     assert.deepEqual(totals(retried.record), { a: 11 });
     assert.equal((await findJobRecord(store, tenant, shard, 'job-x'))?.sequence, 2);
     assert.equal((await findJobRecord(store, tenant, shard, 'job-y'))?.sequence, 1);
+  });
+
+  it('an attempt that found no claim, overlapping another attempt of its job and a later job’s append, finds the record instead of appending it again', async () => {
+    // Found by the chaos campaign (seed 3054): a job's message became visible again while its first
+    // attempt still ran, the queue moved on to the next job, and the job's counts were recorded twice.
+    const store = new MemoryObjectStore();
+    const j = jobOf('job-j', 1_000, { a: 1 });
+    const k = jobOf('job-k', 2_000, { a: 10 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let paused = false;
+    // Attempt B of job-j reads its claim (there is none yet) and is held right there.
+    const slow = interceptStore(store, async (call, run) => {
+      const result = await run();
+      if (!paused && call.op === 'get' && call.key === exportClaimKey(tenant, shard, 'job-j')) {
+        paused = true;
+        await held;
+      }
+      return result;
+    });
+    const attemptB = writeExportRecord({ store: slow }, j.job, j.input);
+    while (!paused) await new Promise((resolve) => setImmediate(resolve));
+    // Meanwhile attempt A of job-j writes its record, and job-k appends after it.
+    const attemptA = await writeExportRecord({ store }, j.job, j.input);
+    await writeExportRecord({ store }, k.job, k.input);
+    release();
+    const b = await attemptB;
+
+    assert.equal(b.outcome, 'existing');
+    assert.equal(b.record.sequence, attemptA.record.sequence);
+    assert.equal(await store.head(exportKey(tenant, shard, 3)), undefined, 'job-j has no second record');
+    assert.deepEqual(totals((await readExportRecord(store, tenant, shard, 2))!), { a: 11 });
   });
 
   it('concurrent appenders each land once: create-if-absent decides the order', async () => {
