@@ -219,8 +219,9 @@ describe('rule counters in a real Prometheus 2.42, end to end', { skip: process.
     assert.ok(committed.every((result) => result.exportRecord === committed[0]!.exportRecord), 'both runs found the same export record');
 
     await local!.sendJobAgain(tenant, twice.shard, twice.jobId);
+    // An invocation is recorded when it starts and its result when it ends: wait for the result.
     const again = await waitFor(
-      () => local!.outcomes.find((outcome) => outcome !== twice && outcome.jobId === twice.jobId),
+      () => local!.outcomes.find((outcome) => outcome !== twice && outcome.jobId === twice.jobId && outcome.results.length > 0),
       20_000,
       'the job message delivered again',
     );
