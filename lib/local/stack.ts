@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
 import { loadFauxqsInternals } from './fauxqs.js';
 import { BucketNotifications } from './notifications.js';
+import { installRequestMeter, RequestMeter } from './request-meter.js';
 import { installS3Extensions } from './s3-extensions.js';
 
 export interface EmbeddedStackOptions {
@@ -27,6 +28,8 @@ export interface EmbeddedStack {
   endpoint: string;
   port: number;
   region: string;
+  /** Every request served so far, by caller, operation and price class. */
+  requests: RequestMeter;
   stop(): Promise<void>;
 }
 
@@ -46,6 +49,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     stores: stores as unknown as NonNullable<BuildAppOptions['stores']>,
   });
   installS3Extensions(app, s3Store, new BucketNotifications(sqsStore, fauxqs, region), fauxqs);
+  const requests = new RequestMeter();
+  installRequestMeter(app, requests);
 
   try {
     await app.listen({ port, host });
@@ -59,6 +64,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     endpoint: `http://${reachableHost}:${actualPort}`,
     port: actualPort,
     region,
+    requests,
     stop: () => app.close(),
   };
 }
