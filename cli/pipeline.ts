@@ -48,10 +48,10 @@ export type FunctionName = 'ingest' | 'planner' | 'compactor' | 'tick';
 
 export interface FunctionUsage extends InvocationStats {
   /**
-   * CPU time: how long the function's thread was busy, ms. The tick shares the main thread with
-   * the stack, so its busy time is taken to be its duration.
+   * CPU time of the function's thread, ms (see cli/function-worker.ts). The tick shares the main
+   * thread with the stack, so its duration stands for its CPU time.
    */
-  busyMs: number;
+  cpuMs: number;
 }
 
 export interface PipelineUsage {
@@ -255,9 +255,9 @@ async function startFunctionWorker(data: FunctionWorkerData, writeLine: (line: s
 }
 
 async function usageOf(stack: EmbeddedStack, functions: RunningFunctions | undefined): Promise<PipelineUsage> {
-  const idle: FunctionWorkerStats = { invocations: newInvocationStats(), busyMs: 0 };
+  const idle: FunctionWorkerStats = { invocations: newInvocationStats(), cpuMs: 0 };
   const [ingest, planner, compactor] = functions === undefined ? [idle, idle, idle] : await Promise.all([functions.ingest.stats(), functions.planner.stats(), functions.compactor.stats()]);
-  const usage = ({ invocations, busyMs }: FunctionWorkerStats): FunctionUsage => ({ invocations: invocations.invocations, billedMs: invocations.billedMs, maxMs: invocations.maxMs, busyMs });
+  const usage = ({ invocations, cpuMs }: FunctionWorkerStats): FunctionUsage => ({ invocations: invocations.invocations, billedMs: invocations.billedMs, maxMs: invocations.maxMs, cpuMs });
   const tick = functions?.tick.stats ?? newInvocationStats();
   const source = ({ eventSource }: FunctionWorkerStats) => ({
     receives: eventSource?.receives ?? 0,
@@ -266,7 +266,7 @@ async function usageOf(stack: EmbeddedStack, functions: RunningFunctions | undef
     failedMessages: eventSource?.failedMessages ?? 0,
   });
   return {
-    functions: { ingest: usage(ingest), planner: usage(planner), compactor: usage(compactor), tick: { ...tick, busyMs: tick.billedMs } },
+    functions: { ingest: usage(ingest), planner: usage(planner), compactor: usage(compactor), tick: { ...tick, cpuMs: tick.billedMs } },
     eventSources: { planner: source(planner), compactor: source(compactor) },
     requests: stack.requests.snapshot(),
   };
