@@ -29,7 +29,7 @@ import { shardStatuses } from '../../lib/status/status.js';
 import { startCaptureServer } from '../helpers/remotewrite-capture.js';
 import type { GeneratorDone, GeneratorMessage, GeneratorStart } from './load/generator.js';
 import type { JobDone, PipelineMessage, PipelineRequest } from './load/pipeline-child.js';
-import { intervalRow, millions, percentile, renderSvg, rowCells, rowHeader, rowWidths, table, tableLine, type IntervalRow, type StatusPoint } from './load/report.js';
+import { intervalRow, loadPlot, millions, percentile, rowCells, rowHeader, rowWidths, table, tableLine, type IntervalRow, type StatusPoint } from './load/report.js';
 import { attributeUsage, awsLatencyMsPerRequest } from './load/usage.js';
 import { lossProblems, verifyNoLoss } from './load/verify.js';
 import { Workload } from './load/workload.js';
@@ -155,6 +155,7 @@ console.log(
 );
 console.log(`pipeline: ${ready.ingestUrl} (S3/SQS ${ready.endpoint}), tick every ${tickSeconds} s, L0 cut at ${segmentsPerJob} segments or ${l0MaxAgeMs / 1000} s; log ${logPath}`);
 const generator = startChild('./load/generator.ts', []);
+const progress: Array<Extract<GeneratorMessage, { type: 'progress' }>> = [];
 const generatorDone = new Promise<GeneratorDone>((resolveDone, rejectDone) => {
   generator.once('exit', (code) => rejectDone(new Error(`the load generator exited with ${code}`)));
   generator.on('message', (message: GeneratorMessage) => {
@@ -162,7 +163,6 @@ const generatorDone = new Promise<GeneratorDone>((resolveDone, rejectDone) => {
     else resolveDone(message);
   });
 });
-const progress: Array<Extract<GeneratorMessage, { type: 'progress' }>> = [];
 generator.send({ type: 'start', settings: workload.settings, url: ready.ingestUrl, durationMs, concurrency } satisfies GeneratorStart);
 
 // ---- while it runs: status samples, a row per interval, a progress line ----
@@ -174,7 +174,7 @@ console.log(
     `uncompacted = samples accepted and not yet in an L1 block; lag = segment arrival → its L0 job's commit):`,
 );
 console.log(`${tableLine(rowHeader, rowWidths)}\n${tableLine(rowWidths.map((width) => '-'.repeat(width)), rowWidths)}`);
-// Status reads wait for the pipeline's event loop, which a long compaction can hold for seconds:
+// Status reads queue behind the pipeline's own requests and can take seconds on a loaded machine:
 // rows and the progress line run on their own timer so that they stay on time regardless.
 const sampler = (async () => {
   while (!loadDone) {
@@ -197,17 +197,31 @@ if (tty) process.stderr.write('\r\x1b[K');
 const loadEndMs = Date.now() - startMs;
 
 // ---- drain, then check for loss ----
+// Waits for quiet as long as the work outstanding keeps going down: a pipeline that fell behind
+// still has to finish before the loss check can count what it stored. Gives up after a stall
+// longer than an age cut takes (L0 age + two ticks + a minute), or after the cap.
 const drainStarted = Date.now();
-const drainLimitMs = l0MaxAgeMs + 2 * tickSeconds * 1000 + 120_000;
+const stallLimitMs = l0MaxAgeMs + 2 * tickSeconds * 1000 + 60_000;
+const drainCapMs = 30 * 60_000;
 let quiet = false;
-while (Date.now() - drainStarted < drainLimitMs) {
+let progressAt = Date.now();
+let fewestOutstanding = Infinity;
+let leastUncompacted = Infinity;
+while (Date.now() - drainStarted < drainCapMs && Date.now() - progressAt < stallLimitMs) {
   const point = await readStatus();
   statusPoints.push(point);
-  if (tty) process.stderr.write(`\r\x1b[Kdraining: ${point.pendingSegments} pending, ${point.openJobs} open jobs, ${point.queued} queued, ${point.undeliveredExports} exports (${Math.round((Date.now() - drainStarted) / 1000)} s)`);
-  if (point.pendingSegments === 0 && point.openJobs === 0 && point.queued === 0 && point.undeliveredExports === 0) {
+  const outstanding = point.pendingSegments + point.openJobs + point.queued + point.undeliveredExports;
+  if (tty) {
+    const waited = Math.round((Date.now() - drainStarted) / 1000);
+    process.stderr.write(`\r\x1b[Kdraining: ${point.pendingSegments} pending, ${point.openJobs} open jobs, ${point.queued} queued, ${point.undeliveredExports} exports, ${millions(point.uncompacted)} samples not compacted (${waited} s)`);
+  }
+  if (outstanding === 0) {
     quiet = true;
     break;
   }
+  if (outstanding < fewestOutstanding || point.uncompacted < leastUncompacted) progressAt = Date.now();
+  fewestOutstanding = Math.min(fewestOutstanding, outstanding);
+  leastUncompacted = Math.min(leastUncompacted, point.uncompacted);
   await sleep(2000);
 }
 if (tty) process.stderr.write('\r\x1b[K');
@@ -246,7 +260,7 @@ const problems = [
   ...lossProblems(loss),
   ...(done.rejected.length > 0 ? [`${done.rejected.length} requests rejected (first: ${done.rejected[0]!.status} ${done.rejected[0]!.body})`] : []),
   ...(done.unacknowledged.length > 0 ? [`${done.unacknowledged.length} requests never acknowledged`] : []),
-  ...(quiet ? [] : [`the pipeline did not drain within ${Math.round(drainLimitMs / 1000)} s`]),
+  ...(quiet ? [] : [`the pipeline did not drain: ${Math.round(drainMs / 1000)} s, the last ${Math.round((Date.now() - progressAt) / 1000)} s without progress`]),
 ];
 if (problems.length > 0) failures.push(`loss: ${problems.join('; ')}`);
 if (backlogLate > backlogEarly * 1.2 + 50) failures.push(`backlog grows: mean ${backlogEarly.toFixed(0)} in the first third of the run, ${backlogLate.toFixed(0)} in the last`);
@@ -264,6 +278,11 @@ const usageModel = attributeUsage(measured.usage, {
   shardCount,
   segmentsPerJob,
 });
+const threadCpu = {
+  ingest: measured.usage.functions.ingest.cpuMs / 1000,
+  planner: measured.usage.functions.planner.cpuMs / 1000,
+  compactor: measured.usage.functions.compactor.cpuMs / 1000,
+};
 const summaryRows: Array<[string, string]> = [
   ['samples acknowledged', `${ackedSamples.toLocaleString('en-US')} in ${done.acked.length} requests (${done.scheduled} scheduled)`],
   ['sustained rate', `${millions(sustained)} samples/min (target ${millions(targetRate)})`],
@@ -277,8 +296,8 @@ const summaryRows: Array<[string, string]> = [
   ['largest shard state', `${(stateBytesMax / 1024).toFixed(1)} KB`],
   ['drain', `${quiet ? 'quiet' : 'NOT quiet'} after ${(drainMs / 1000).toFixed(0)} s`],
   ['loss check', `${loss.samplesRead.toLocaleString('en-US')} samples read from ${loss.liveBlocks} live blocks and ${loss.liveSegments} live segments; ${loss.found.toLocaleString('en-US')} acknowledged found, ${loss.missing} missing, ${loss.duplicates} duplicated, ${loss.foreign} foreign, ${loss.wrongValues} wrong values, ${loss.unacknowledged} from unacknowledged requests`],
-  ['pipeline process', `${measured.cpuSeconds.toFixed(0)} CPU-s (${((measured.cpuSeconds * 60_000) / (loadEndMs + drainMs) / 60).toFixed(2)} cores on average incl. drain), peak RSS ${(measured.peakRssBytes / 2 ** 20).toFixed(0)} MiB`],
-  ['CPU by thread', `${threadCpu('ingest')} ingest, ${threadCpu('planner')} planner, ${threadCpu('compactor')} compactor; the rest (${(measured.cpuSeconds - ['ingest', 'planner', 'compactor'].reduce((sum, name) => sum + measured.usage.functions[name as 'ingest'].cpuMs / 1000, 0)).toFixed(0)} s) is the embedded S3/SQS, the tick, GC and I/O threads`],
+  ['pipeline process', `${measured.cpuSeconds.toFixed(0)} CPU-s (${(measured.cpuSeconds / ((loadEndMs + drainMs) / 1000)).toFixed(2)} cores on average incl. drain), peak RSS ${(measured.peakRssBytes / 2 ** 20).toFixed(0)} MiB`],
+  ['CPU by thread', `${threadCpu.ingest.toFixed(0)} s ingest, ${threadCpu.planner.toFixed(0)} s planner, ${threadCpu.compactor.toFixed(0)} s compactor; the rest (${(measured.cpuSeconds - threadCpu.ingest - threadCpu.planner - threadCpu.compactor).toFixed(0)} s) is the embedded S3/SQS, the tick, GC and I/O threads`],
   ['exports received', `${receiver.requests.length} remote-write requests from the rules`],
 ];
 console.log('\nsummary');
@@ -328,56 +347,22 @@ const matrix = batchSizes.map((n) => [
 console.log(table(['series/request', ...jobSizes.map((k) => `${k} seg/job`)], matrix));
 
 // ---- plot, files, verdict ----
-const points = (value: (row: IntervalRow) => number | undefined) =>
-  rows.flatMap((row) => {
-    const v = value(row);
-    return v === undefined ? [] : [[(row.fromS + row.toS) / 2, v] as const];
-  });
-const svg = renderSvg(
-  `Strata under load: ${millions(workload.scheduledSamplesPerMinute)} samples/min for ${minutes} min`,
-  [
-    {
-      title: 'throughput',
-      unit: 'samples per minute',
-      series: [
-        { name: 'accepted', color: '#1f77b4', points: points((row) => row.acceptedPerMinute) },
-        { name: 'compacted (L1)', color: '#2ca02c', points: points((row) => row.compactedPerMinute), dashed: true },
-      ],
-      guide: { value: targetRate, label: 'target' },
-    },
-    {
-      title: 'backlog',
-      unit: 'items',
-      series: [
-        { name: 'backlog', color: '#9467bd', points: statusPoints.map((p) => [p.at / 1000, p.backlog] as const) },
-        { name: 'pending segments', color: '#8c564b', points: statusPoints.map((p) => [p.at / 1000, p.pendingSegments] as const), dashed: true },
-      ],
-    },
-    {
-      title: 'accepted, not yet compacted',
-      unit: 'samples',
-      series: [{ name: 'uncompacted', color: '#17becf', points: statusPoints.map((p) => [p.at / 1000, p.uncompacted] as const) }],
-    },
-    {
-      title: 'compaction lag',
-      unit: 'seconds',
-      series: [
-        { name: 'p50', color: '#ff7f0e', points: points((row) => row.lagP50S) },
-        { name: 'p99', color: '#d62728', points: points((row) => row.lagP99S) },
-      ],
-      guide: { value: lagLimitS, label: 'L0 age + 5 s' },
-    },
-  ],
-  Math.max(durationMs, statusPoints.at(-1)?.at ?? 0) / 1000,
-  [{ atS: loadEndMs / 1000, label: 'load ends, drain' }],
-);
+const svg = loadPlot({
+  title: `Strata under load: ${millions(workload.scheduledSamplesPerMinute)} samples/min for ${minutes} min`,
+  rows,
+  statusPoints,
+  targetRate,
+  lagLimitS,
+  endS: Math.max(durationMs, statusPoints.at(-1)?.at ?? 0) / 1000,
+  loadEndS: loadEndMs / 1000,
+});
 const svgPath = join(outDir, 'load.svg');
 writeFileSync(svgPath, svg);
 const summaryPath = join(outDir, 'summary.json');
 writeFileSync(
   summaryPath,
   JSON.stringify(
-    { settings: { minutes, targetRate, seriesPerRequest, tenants, scrapeSeconds, concurrency, tickSeconds, shardCount, segmentsPerJob, l0MaxAgeMs }, rows, statusPoints, loss, summary: Object.fromEntries(summaryRows), usage: measured, model: usageModel, costPerMillion: perMillion, failures },
+    { settings: { minutes, targetRate, seriesPerRequest, tenants, scrapeSeconds, concurrency, tickSeconds, shardCount, segmentsPerJob, l0MaxAgeMs }, loadEndMs, drainMs, rows, statusPoints, loss, summary: Object.fromEntries(summaryRows), usage: measured, model: usageModel, costPerMillion: perMillion, failures },
     null,
     2,
   ) + '\n',
@@ -455,10 +440,6 @@ function unitPrice(priceClass: string): number {
   return (
     { 's3-tier1': prices.s3Tier1Request, 's3-tier2': prices.s3Tier2Request, 's3-free': 0, 'sqs-standard': prices.sqsStandardRequest, 'sqs-fifo': prices.sqsFifoRequest } as Record<string, number>
   )[priceClass] ?? 0;
-}
-
-function threadCpu(name: 'ingest' | 'planner' | 'compactor'): string {
-  return `${(measured.usage.functions[name].cpuMs / 1000).toFixed(0)} s`;
 }
 
 function fmt(value: number | undefined, divisor = 1): string {

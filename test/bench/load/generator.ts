@@ -6,6 +6,7 @@
  * end the index of every acknowledged request, for the verifier.
  */
 import { Agent, request as httpRequest } from 'node:http';
+import { leaveParent, serveParent, tellParent } from './ipc.js';
 import { RequestEncoder, Workload, type RequestSpec, type WorkloadSettings } from './workload.js';
 
 export interface GeneratorStart {
@@ -44,12 +45,7 @@ export type GeneratorMessage = GeneratorProgress | GeneratorDone;
 
 const maxRetryMs = 120_000;
 
-process.once('message', (message: GeneratorStart) => {
-  run(message).catch((error: unknown) => {
-    console.error('load generator failed:', error);
-    process.exit(1);
-  });
-});
+serveParent('load generator', run);
 
 async function run(start: GeneratorStart): Promise<void> {
   const workload = new Workload(start.settings);
@@ -117,7 +113,7 @@ async function run(start: GeneratorStart): Promise<void> {
   send({ type: 'progress', at: Date.now(), inFlight, ...second });
   agent.destroy();
   send({ type: 'done', acked, scheduled: index, rejected, unacknowledged });
-  process.disconnect?.();
+  leaveParent();
 }
 
 function post(url: string, agent: Agent, tenant: string, body: Uint8Array): Promise<{ status: number; body: string }> {
@@ -151,7 +147,7 @@ function post(url: string, agent: Agent, tenant: string, body: Uint8Array): Prom
 }
 
 function send(message: GeneratorMessage): void {
-  process.send?.(message);
+  tellParent(message);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { startLocalPipeline, type PipelineUsage } from '../../../cli/pipeline.js';
+import { leaveParent, serveParent, tellParent } from './ipc.js';
 
 export interface PipelineStart {
   type: 'start';
@@ -34,12 +35,7 @@ export type PipelineRequest = PipelineStart | { type: 'usage' } | { type: 'stop'
 let pipeline: Awaited<ReturnType<typeof startLocalPipeline>> | undefined;
 let jobs: JobDone[] = [];
 
-process.on('message', (message: PipelineRequest) => {
-  handle(message).catch((error: unknown) => {
-    console.error('load bench pipeline failed:', error);
-    process.exit(1);
-  });
-});
+serveParent('load bench pipeline', handle);
 
 async function handle(message: PipelineRequest): Promise<void> {
   if (message.type === 'start') {
@@ -70,7 +66,7 @@ async function handle(message: PipelineRequest): Promise<void> {
   } else {
     await pipeline?.stop();
     send({ type: 'stopped' });
-    process.disconnect?.();
+    leaveParent();
   }
 }
 
@@ -81,5 +77,5 @@ function collectJob(line: string): void {
 }
 
 function send(message: PipelineMessage): void {
-  process.send?.(message);
+  tellParent(message);
 }

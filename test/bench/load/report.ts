@@ -152,7 +152,7 @@ export function renderSvg(title: string, panels: readonly PlotPanel[], endS: num
       parts.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${y(value)}" y2="${y(value)}" stroke="#ddd"/>`);
       parts.push(`<text x="${left - 6}" y="${y(value) + 4}" text-anchor="end">${formatTick(value)}</text>`);
     }
-    const step = niceCeiling(endS / 8);
+    const step = [5, 10, 15, 30, 60, 120, 300, 600, 1200].find((seconds) => seconds >= endS / 10) ?? 3600;
     for (let seconds = 0; seconds <= endS; seconds += step) {
       parts.push(`<line x1="${x(seconds)}" x2="${x(seconds)}" y1="${y0}" y2="${y0 + panelHeight}" stroke="#eee"/>`);
       parts.push(`<text x="${x(seconds)}" y="${y0 + panelHeight + 15}" text-anchor="middle">${formatClock(seconds)}</text>`);
@@ -168,8 +168,9 @@ export function renderSvg(title: string, panels: readonly PlotPanel[], endS: num
     const legend: Array<[string, string, boolean]> = panel.series.map((series) => [series.name, series.color, series.dashed === true]);
     if (panel.guide !== undefined) legend.push([panel.guide.label, '#c00', true]);
     for (const series of panel.series) {
-      if (series.points.length === 0) continue;
-      const path = series.points.map(([seconds, value], i) => `${i === 0 ? 'M' : 'L'}${x(seconds).toFixed(1)},${y(value).toFixed(1)}`).join(' ');
+      const points = series.points.filter(([seconds]) => seconds >= 0 && seconds <= endS);
+      if (points.length === 0) continue;
+      const path = points.map(([seconds, value], i) => `${i === 0 ? 'M' : 'L'}${x(seconds).toFixed(1)},${y(value).toFixed(1)}`).join(' ');
       parts.push(`<path d="${path}" fill="none" stroke="${series.color}" stroke-width="1.8"${series.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
     }
     legend.forEach(([name, color, dashed], i) => {
@@ -190,11 +191,71 @@ function niceCeiling(value: number): number {
 }
 
 function formatTick(value: number): string {
-  if (value >= 1e6) return `${(value / 1e6).toFixed(value % 1e6 === 0 ? 0 : 1)}M`;
-  if (value >= 1e3) return `${(value / 1e3).toFixed(value % 1e3 === 0 ? 0 : 1)}k`;
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  const short = (n: number) => String(Number(n.toFixed(2)));
+  if (value >= 1e6) return `${short(value / 1e6)}M`;
+  if (value >= 1e3) return `${short(value / 1e3)}k`;
+  return short(value);
 }
 
 function escapeXml(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+}
+
+export interface LoadPlotInput {
+  title: string;
+  rows: readonly IntervalRow[];
+  statusPoints: readonly StatusPoint[];
+  targetRate: number;
+  lagLimitS: number;
+  endS: number;
+  loadEndS: number;
+}
+
+/** The load benchmark's plot: throughput, backlog, samples not yet compacted, compaction lag. */
+export function loadPlot(input: LoadPlotInput): string {
+  const { rows, statusPoints } = input;
+  const fromRows = (value: (row: IntervalRow) => number | undefined) =>
+    rows.flatMap((row) => {
+      const v = value(row);
+      return v === undefined ? [] : [[(row.fromS + row.toS) / 2, v] as const];
+    });
+  const fromStatus = (value: (point: StatusPoint) => number) => statusPoints.map((point) => [point.at / 1000, value(point)] as const);
+  return renderSvg(
+    input.title,
+    [
+      {
+        title: 'throughput',
+        unit: 'samples per minute',
+        series: [
+          { name: 'accepted', color: '#1f77b4', points: fromRows((row) => row.acceptedPerMinute) },
+          { name: 'compacted (L1)', color: '#2ca02c', points: fromRows((row) => row.compactedPerMinute), dashed: true },
+        ],
+        guide: { value: input.targetRate, label: 'target' },
+      },
+      {
+        title: 'backlog',
+        unit: 'items',
+        series: [
+          { name: 'backlog', color: '#9467bd', points: fromStatus((point) => point.backlog) },
+          { name: 'pending segments', color: '#8c564b', points: fromStatus((point) => point.pendingSegments), dashed: true },
+        ],
+      },
+      {
+        title: 'accepted, not yet compacted',
+        unit: 'samples',
+        series: [{ name: 'uncompacted', color: '#17becf', points: fromStatus((point) => point.uncompacted) }],
+      },
+      {
+        title: 'compaction lag',
+        unit: 'seconds',
+        series: [
+          { name: 'p50', color: '#ff7f0e', points: fromRows((row) => row.lagP50S) },
+          { name: 'p99', color: '#d62728', points: fromRows((row) => row.lagP99S) },
+        ],
+        guide: { value: input.lagLimitS, label: 'L0 age + 5 s' },
+      },
+    ],
+    input.endS,
+    [{ atS: input.loadEndS, label: 'load ends, drain' }],
+  );
 }

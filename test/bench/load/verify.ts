@@ -29,7 +29,25 @@ export interface LossReport {
   examples: string[];
 }
 
+/**
+ * An object listed as live can be gone by the time it is read, when the pipeline is still working
+ * (a block compacted into the next level, then cleaned up): as any reader does, list again.
+ */
 export async function verifyNoLoss(store: ObjectStore, workload: Workload, acknowledged: readonly number[], scheduledRequests: number): Promise<LossReport> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readLiveSet(store, workload, acknowledged, scheduledRequests);
+    } catch (error) {
+      if (!(error instanceof ObjectGoneError) || attempt >= 5) throw error;
+    }
+  }
+}
+
+class ObjectGoneError extends Error {
+  override readonly name = 'ObjectGoneError';
+}
+
+async function readLiveSet(store: ObjectStore, workload: Workload, acknowledged: readonly number[], scheduledRequests: number): Promise<LossReport> {
   const { seriesPerRequest } = workload.settings;
   const rounds = Math.ceil(scheduledRequests / workload.batches);
   const bitOf = (batch: number, series: number, round: number) => (batch * seriesPerRequest + series) * rounds + round;
@@ -55,7 +73,7 @@ export async function verifyNoLoss(store: ObjectStore, workload: Workload, ackno
     if (object.key.kind === 'block') report.liveBlocks++;
     else report.liveSegments++;
     const stored = await store.get(object.key.key);
-    if (stored === undefined) throw new Error(`${object.key.key} was listed as live but is gone: the pipeline is not quiet`);
+    if (stored === undefined) throw new ObjectGoneError(`${object.key.key} was listed as live but is gone`);
     const reader = FileReader.open(stored.body, { expectKey: object.key });
     for (const series of reader.series()) {
       for (const sample of series.samples) {
