@@ -1,25 +1,15 @@
 /**
- * `strata dev`: the whole pipeline on one machine, until Ctrl-C. The embedded stack, bootstrapped
- * with Strata's resources; the ingest server; the planner and compactor driven from their queues
- * by the local runner with Lambda's event source semantics; the tick on a schedule. The handlers
- * are the very ones deployed to Lambda.
+ * `strata dev`: the whole pipeline on one machine, until Ctrl-C (cli/pipeline.ts): the embedded
+ * stack, bootstrapped with Strata's resources; the ingest server; the planner and compactor driven
+ * from their queues by the local runner with Lambda's event source semantics; the tick on a
+ * schedule. The handlers are the very ones deployed to Lambda.
  */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createCompactorHandler } from '../../functions/compactor.js';
-import { createPlannerHandler } from '../../functions/planner.js';
-import { createTickHandler } from '../../functions/tick.js';
-import { strataResources } from '../../lib/aws/resources.js';
-import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
-import { S3ObjectStore } from '../../lib/aws/s3.js';
-import { ingestConfigFromEnv } from '../../lib/ingest/config.js';
-import { startIngestServer } from '../../lib/ingest/server.js';
-import { bootstrapResources } from '../../lib/local/bootstrap.js';
-import { lambdaRunnerSettings, startQueueRunner } from '../../lib/local/runner.js';
-import { startSchedule } from '../../lib/local/scheduler.js';
-import { EmbeddedStackStartError, startEmbeddedStack } from '../../lib/local/stack.js';
-import { isLogLevel, jsonLogger } from '../../lib/log/logger.js';
+import { EmbeddedStackStartError } from '../../lib/local/stack.js';
+import { isLogLevel } from '../../lib/log/logger.js';
 import { devFilePath, writeDevFile, type DevFile } from '../context.js';
+import { IngestListenError, startLocalPipeline } from '../pipeline.js';
 import { CommandError, integerOption, parseOptions, type Command } from '../usage.js';
 
 export const devCommand: Command = {
@@ -65,34 +55,38 @@ Other STRATA_* variables (limits, shard count, log level) are read from the envi
     const ingestPort = integerOption('ingest-port', values['ingest-port'], 8080, 0, 65535);
     const tickSeconds = integerOption('tick-seconds', values['tick-seconds'], 60, 1, 3600);
     const host = values.host ?? '127.0.0.1';
-    let stack;
+    const logLevel = process.env.STRATA_LOG_LEVEL ?? 'info';
+    if (!isLogLevel(logLevel)) throw new CommandError('STRATA_LOG_LEVEL must be debug, info, warn or error');
+    const stackOnly = values['stack-only'] === true;
+    let pipeline;
     try {
-      stack = await startEmbeddedStack({ port, host });
+      pipeline = await startLocalPipeline({
+        port,
+        ingestPort,
+        host,
+        stage: values.stage ?? 'dev',
+        tickSeconds,
+        stackOnly,
+        env: {
+          ...process.env,
+          ...(values.rules === undefined ? {} : { STRATA_RULES: resolve(values.rules) }),
+          ...(values['remote-write-url'] === undefined ? {} : { STRATA_REMOTE_WRITE_URL: values['remote-write-url'] }),
+        },
+        log: { level: logLevel, write: (line) => process.stdout.write(line + '\n') },
+      });
     } catch (error) {
       if (error instanceof EmbeddedStackStartError) {
         throw new CommandError(`${error.message}: is another stack (LocalStack, another strata dev) using it? Stop it or pass --port`);
       }
+      if (error instanceof IngestListenError) throw new CommandError(`${error.message}; pass --ingest-port`);
       throw error;
     }
-    const env: Record<string, string> = {
-      AWS_ENDPOINT_URL: stack.endpoint,
-      AWS_REGION: stack.region,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-    };
-    const clientEnv: Record<string, string | undefined> = { ...process.env, ...env };
-    const resources = await bootstrapResources(
-      { s3: createS3Client(clientEnv), sqs: createSqsClient(clientEnv) },
-      strataResources(values.stage ?? 'dev'),
-    );
-    env.STRATA_BUCKET = resources.bucket;
-    env.STRATA_EVENTS_QUEUE_URL = resources.eventsQueue.url;
-    env.STRATA_JOBS_QUEUE_URL = resources.jobsQueue.url;
+    const { resources, env } = pipeline;
     const devFile: DevFile = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
-      endpoint: stack.endpoint,
-      region: stack.region,
+      endpoint: pipeline.endpoint,
+      region: pipeline.region,
       bucket: resources.bucket,
       queues: {
         events: resources.eventsQueue,
@@ -101,13 +95,13 @@ Other STRATA_* variables (limits, shard count, log level) are read from the envi
         jobsDeadLetter: resources.jobsDeadLetterQueue,
       },
       env,
+      ...(pipeline.ingestUrl === undefined ? {} : { ingestUrl: pipeline.ingestUrl }),
     };
-    const pipeline = values['stack-only'] === true ? undefined : await startPipeline();
-    writeDevFile(pipeline === undefined ? devFile : { ...devFile, ingestUrl: pipeline.ingestUrl });
-    io.out(`strata dev: S3 and SQS at ${stack.endpoint}
+    writeDevFile(devFile);
+    io.out(`strata dev: S3 and SQS at ${pipeline.endpoint}
   bucket        ${resources.bucket}
   events queue  ${resources.eventsQueue.url}
-  jobs queue    ${resources.jobsQueue.url}${pipeline === undefined ? '' : `
+  jobs queue    ${resources.jobsQueue.url}${pipeline.ingestUrl === undefined ? '' : `
   ingest        ${pipeline.ingestUrl}  (remote write: ${pipeline.ingestUrl}/api/v1/push)
   planner, compactor and tick are running (tick every ${tickSeconds} s)`}
 Point the AWS SDK or CLI at it with:
@@ -118,64 +112,8 @@ Press Ctrl-C to stop.`);
       process.once('SIGINT', done);
       process.once('SIGTERM', done);
     });
-    await pipeline?.stop();
-    await stack.stop();
+    await pipeline.stop();
     rmSync(devFilePath, { force: true });
     io.err('strata dev: stopped');
-
-    async function startPipeline() {
-      const pipelineEnv: Record<string, string | undefined> = {
-        ...clientEnv,
-        ...env,
-        ...(values.rules === undefined ? {} : { STRATA_RULES: resolve(values.rules) }),
-        ...(values['remote-write-url'] === undefined ? {} : { STRATA_REMOTE_WRITE_URL: values['remote-write-url'] }),
-      };
-      const logLevel = pipelineEnv.STRATA_LOG_LEVEL ?? 'info';
-      if (!isLogLevel(logLevel)) throw new CommandError('STRATA_LOG_LEVEL must be debug, info, warn or error');
-      const logger = jsonLogger({ level: logLevel });
-      const sqs = createSqsClient(pipelineEnv);
-      let ingest;
-      try {
-        ingest = await startIngestServer({
-          host,
-          port: ingestPort,
-          store: new S3ObjectStore(createS3Client(pipelineEnv), resources.bucket),
-          config: ingestConfigFromEnv(pipelineEnv),
-          logger: logger.child({ function: 'ingest' }),
-        });
-      } catch (error) {
-        throw new CommandError(`cannot serve ingest on ${host}:${ingestPort} (${(error as Error).message}); pass --ingest-port`);
-      }
-      // The event source settings serverless.yml gives the functions (lib/aws/resources.ts).
-      const planner = await startQueueRunner({
-        sqs,
-        queueUrl: resources.eventsQueue.url,
-        handler: createPlannerHandler({ env: pipelineEnv, logger: logger.child({ function: 'planner' }) }),
-        ...lambdaRunnerSettings('planner'),
-        logger,
-      });
-      const compactor = await startQueueRunner({
-        sqs,
-        queueUrl: resources.jobsQueue.url,
-        handler: createCompactorHandler({ env: pipelineEnv, logger: logger.child({ function: 'compactor' }) }),
-        ...lambdaRunnerSettings('compactor'),
-        logger,
-      });
-      const tick = startSchedule({
-        handler: createTickHandler({ env: pipelineEnv, logger: logger.child({ function: 'tick' }) }),
-        intervalMs: tickSeconds * 1000,
-        name: 'strata-dev-tick',
-        functionName: 'tick',
-        logger,
-      });
-      return {
-        ingestUrl: ingest.url,
-        async stop() {
-          await tick.stop();
-          await Promise.all([planner.stop(), compactor.stop(), ingest.stop()]);
-          sqs.destroy();
-        },
-      };
-    }
   },
 };

@@ -20,6 +20,11 @@ export interface AwsConfig {
   /** Undefined means the SDK's default provider chain (Lambda role, profile, SSO, …). */
   credentials?: AwsCredentials;
   maxAttempts: number;
+  /**
+   * AWS_SDK_UA_APP_ID: added to every request's User-Agent as `app/<id>`, so that a caller can be
+   * told apart in access logs (the embedded stack counts requests per caller with it).
+   */
+  userAgentAppId?: string;
 }
 
 export const DEFAULT_REGION = 'us-east-1';
@@ -37,6 +42,8 @@ export function awsConfigFromEnv(service: keyof typeof endpointVariables, env: E
   const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION;
   const config: AwsConfig = { region, maxAttempts: maxAttemptsFrom(env) };
   if (endpoint !== undefined) config.endpoint = endpoint;
+  const appId = nonEmpty(env.AWS_SDK_UA_APP_ID);
+  if (appId !== undefined) config.userAgentAppId = appId;
   const credentials = credentialsFrom(env, endpoint !== undefined);
   if (credentials !== undefined) config.credentials = credentials;
   return config;

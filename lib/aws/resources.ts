@@ -37,6 +37,9 @@ export interface StrataResources {
 /** Function timeouts (seconds); the queues' visibility timeouts are derived from the consumers' ones. */
 export const functionTimeoutSeconds = { ingest: 30, planner: 30, compactor: 120, tick: 60 } as const;
 
+/** Function memory (MB), which Lambda bills by (GB-seconds) and gives CPU in proportion to. */
+export const functionMemoryMb = { ingest: 1024, planner: 512, compactor: 2048, tick: 512 } as const;
+
 /** How Lambda feeds a queue to its function (the SQS event source mapping), and how the local runner must too. */
 export interface EventSourceDescription {
   /** The queue's name in `StrataResources`. */

@@ -50,11 +50,18 @@ export type CompactOutcome =
   | { outcome: 'already-committed' }
   | {
       outcome: 'committed' | 'committed-by-another';
+      /** The output level: 1 for a job of L0 segments. */
+      jobLevel: number;
       blockKey: string;
       sources: number;
       quarantined: string[];
       samplesIn: number;
       samplesOut: number;
+      /**
+       * Per source read, ms from its arrival (the createdAt of its header: the ingest time of a
+       * segment) to the commit: the compaction lag of each segment of an L0 job.
+       */
+      sourceLagsMs: number[];
       exportRecord?: string;
     };
 
@@ -108,6 +115,7 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
   }
 
   const committed = await commitCompactedJob(deps, { tenant, shard, jobId, output: { size: block.size } });
+  const committedAt = clock();
   if (deps.delivery !== undefined && exportRecord !== undefined) {
     try {
       const delivered = await deliverExports({ ...deps.delivery, store, logger: log }, tenant, shard);
@@ -118,11 +126,13 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
   }
   return {
     outcome: committed.outcome === 'committed' ? 'committed' : 'committed-by-another',
+    jobLevel: spec.level,
     blockKey: spec.outputKey,
     sources: block.sources.length,
     quarantined: [...alreadyQuarantined, ...block.rejected.map((rejected) => rejected.key)],
     samplesIn: block.stats.samplesIn,
     samplesOut: block.stats.samplesOut,
+    sourceLagsMs: block.sourceHeaders.map((header) => Math.max(0, committedAt - header.createdAtMs)),
     ...(exportRecord === undefined ? {} : { exportRecord }),
   };
 }

@@ -47,12 +47,33 @@ export interface QueueRunnerOptions {
   logger?: Logger;
 }
 
-export interface RunnerStats {
+/** What Lambda bills an invocation for: its count and its duration, rounded up to the millisecond. */
+export interface InvocationStats {
   invocations: number;
+  /** Sum of the invocations' durations, each rounded up to the next millisecond. */
+  billedMs: number;
+  /** The longest invocation, ms. */
+  maxMs: number;
+}
+
+export function newInvocationStats(): InvocationStats {
+  return { invocations: 0, billedMs: 0, maxMs: 0 };
+}
+
+export function recordInvocation(stats: InvocationStats, durationMs: number): void {
+  stats.invocations++;
+  stats.billedMs += Math.max(1, Math.ceil(durationMs));
+  stats.maxMs = Math.max(stats.maxMs, durationMs);
+}
+
+export interface RunnerStats extends InvocationStats {
   messages: number;
   deleted: number;
   failedMessages: number;
   failedBatches: number;
+  /** ReceiveMessage calls, and how many of them returned nothing (idle polling). */
+  receives: number;
+  emptyReceives: number;
 }
 
 export interface QueueRunner {
@@ -97,7 +118,7 @@ export async function startQueueRunner(options: QueueRunnerOptions): Promise<Que
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   const queueArn = Attributes?.['QueueArn'] ?? `arn:aws:sqs:${await regionOf(sqs)}:000000000000:${queueUrl.split('/').pop()}`;
   const region = queueArn.split(':')[3] ?? (await regionOf(sqs));
-  const stats: RunnerStats = { invocations: 0, messages: 0, deleted: 0, failedMessages: 0, failedBatches: 0 };
+  const stats: RunnerStats = { ...newInvocationStats(), messages: 0, deleted: 0, failedMessages: 0, failedBatches: 0, receives: 0, emptyReceives: 0 };
   let stopping = false;
 
   const receive = async (max: number, waitSeconds: number): Promise<Message[]> => {
@@ -110,6 +131,8 @@ export async function startQueueRunner(options: QueueRunnerOptions): Promise<Que
         MessageAttributeNames: ['All'],
       }),
     );
+    stats.receives++;
+    if ((response.Messages ?? []).length === 0) stats.emptyReceives++;
     return response.Messages ?? [];
   };
 
@@ -139,9 +162,9 @@ export async function startQueueRunner(options: QueueRunnerOptions): Promise<Que
     const event: SQSEvent = { Records: batch.map((message) => toRecord(message, queueArn, region)) };
     const context = lambdaContext(functionName, region, timeoutMs);
     const ids = new Set(event.Records.map((record) => record.messageId));
-    stats.invocations++;
     stats.messages += batch.length;
     let failed: Set<string>;
+    const started = performance.now();
     try {
       const response = await withTimeout(handler(event, context), timeoutMs);
       failed = reportFailures ? failedIds(response, ids) : new Set();
@@ -149,6 +172,7 @@ export async function startQueueRunner(options: QueueRunnerOptions): Promise<Que
       logger.error('invocation failed, the whole batch will be retried', { functionName, messages: batch.length, error });
       failed = ids;
     }
+    recordInvocation(stats, performance.now() - started);
     if (failed.size > 0) {
       stats.failedBatches++;
       stats.failedMessages += failed.size;

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { lambdaContext } from './runner.js';
+import { lambdaContext, newInvocationStats, recordInvocation, type InvocationStats } from './runner.js';
 
 export type ScheduledHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
 
@@ -29,6 +29,8 @@ export interface Schedule {
   /** Invokes now (waiting for a running invocation first) and resolves with the handler's result. */
   runNow(): Promise<unknown>;
   readonly invocations: number;
+  /** Invocations and their billed duration so far. */
+  readonly stats: Readonly<InvocationStats>;
   stop(): Promise<void>;
 }
 
@@ -56,11 +58,14 @@ export function startSchedule(options: ScheduleOptions): Schedule {
   const logger = (options.logger ?? silentLogger).child({ schedule: name });
   let running: Promise<unknown> | undefined;
   let invocations = 0;
+  const stats = newInvocationStats();
 
   const invoke = (): Promise<unknown> => {
     invocations++;
+    const started = performance.now();
     const run = handler(scheduledEvent(name, region), lambdaContext(functionName, region, timeoutMs));
     running = run.finally(() => {
+      recordInvocation(stats, performance.now() - started);
       running = undefined;
     });
     return run;
@@ -78,6 +83,9 @@ export function startSchedule(options: ScheduleOptions): Schedule {
   return {
     get invocations() {
       return invocations;
+    },
+    get stats() {
+      return { ...stats };
     },
     async runNow() {
       while (running !== undefined) await running.catch(() => undefined);

@@ -11,6 +11,7 @@ import type { ObjectStore } from '../aws/contract.js';
 import { loadFauxqsInternals } from './fauxqs.js';
 import { InProcessObjectStore } from './in-process-store.js';
 import { BucketNotifications, newHostId } from './notifications.js';
+import { installRequestMeter, RequestMeter } from './request-meter.js';
 import { installS3Extensions } from './s3-extensions.js';
 
 export interface EmbeddedStackOptions {
@@ -34,6 +35,8 @@ export interface EmbeddedStack {
    * the bucket is created if it does not exist.
    */
   inProcessStore(bucket: string): ObjectStore;
+  /** Every request served so far, by caller, operation and price class. */
+  requests: RequestMeter;
   stop(): Promise<void>;
 }
 
@@ -54,6 +57,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
   });
   const notifications = new BucketNotifications(sqsStore, fauxqs, region);
   installS3Extensions(app, s3Store, notifications, fauxqs);
+  const requests = new RequestMeter();
+  installRequestMeter(app, requests);
 
   try {
     await app.listen({ port, host });
@@ -72,6 +77,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       const request = { requestId: 'in-process', hostId: newHostId(), principalId: 'local', sourceIp: '127.0.0.1' };
       return new InProcessObjectStore(s3Store, bucket, (change) => notifications.publish(change, request));
     },
+    requests,
     stop: () => app.close(),
   };
 }

@@ -223,6 +223,7 @@ describe('rule counters in a real Prometheus 2.42, end to end', { skip: process.
     // look only at invocations that started after this send.
     const sentAt = local!.outcomes.length;
     await local!.sendJobAgain(tenant, twice.shard, twice.jobId);
+    // An invocation is recorded when it starts and its result when it ends: wait for the result.
     const again = await waitFor(
       () => local!.outcomes.slice(sentAt).find((outcome) => outcome.jobId === twice.jobId && outcome.results.length > 0),
       20_000,

@@ -29,6 +29,7 @@ export interface TemplateExpectations {
   /** strataResources(stage, { accountId: '${AWS::AccountId}', region: '${AWS::Region}' }). */
   resources: StrataResources;
   timeouts: Readonly<Record<FunctionName, number>>;
+  memory: Readonly<Record<FunctionName, number>>;
   eventSources: Readonly<Record<'planner' | 'compactor', EventSourceDescription>>;
   tickSchedule: string;
   access: Readonly<Record<FunctionName, FunctionAccess>>;
@@ -335,6 +336,7 @@ function checkFunctions(
     if (JSON.stringify(p['Architectures']) !== JSON.stringify(['arm64'])) report(`function ${functionName}: Architectures ${JSON.stringify(p['Architectures'])}, expected ["arm64"]`);
     if (p['Handler'] !== `functions/${name}.handler`) report(`function ${functionName}: Handler ${String(p['Handler'])}, expected functions/${name}.handler`);
     if (Number(p['Timeout']) !== expected.timeouts[name]) report(`function ${functionName}: Timeout ${String(p['Timeout'])}, resources.ts says ${expected.timeouts[name]}`);
+    if (Number(p['MemorySize']) !== expected.memory[name]) report(`function ${functionName}: MemorySize ${String(p['MemorySize'])}, resources.ts says ${expected.memory[name]}`);
 
     const variables = (p['Environment'] as JsonObject | undefined)?.['Variables'];
     const environment = isObject(variables) ? variables : {};

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { eventSources, functionTimeoutSeconds, strataResources, tickSchedule } from '../../lib/aws/resources.js';
+import { eventSources, functionMemoryMb, functionTimeoutSeconds, strataResources, tickSchedule } from '../../lib/aws/resources.js';
 import {
   checkTemplate,
   functionNames,
@@ -78,6 +78,7 @@ const expected: TemplateExpectations = {
   stage,
   resources: strataResources(stage, { accountId: '${AWS::AccountId}', region: '${AWS::Region}' }),
   timeouts: functionTimeoutSeconds,
+  memory: functionMemoryMb,
   eventSources,
   tickSchedule,
   access,
@@ -286,6 +287,12 @@ describe('the template checker reports', () => {
     functionNamed(t, 'compactor')[1].Properties!['Timeout'] = 300;
     assertReports(t, `${resources.jobsQueue.name}: VisibilityTimeout 720 is less than 6 × the compactor timeout (300 s)`);
     assertReports(t, 'Timeout 300, resources.ts says 120');
+  });
+
+  test('a memory size that differs from the one the cost model uses', () => {
+    const t = copy();
+    functionNamed(t, 'ingest')[1].Properties!['MemorySize'] = 512;
+    assertReports(t, 'function strata-ci-ingest: MemorySize 512, resources.ts says 1024');
   });
 
   test('a notification filter or destination that differs', () => {

@@ -424,6 +424,14 @@ describe('client factories', () => {
     assert.equal(awsConfigFromEnv('s3', { AWS_ENDPOINT_URL: 'http://x', AWS_PROFILE: 'dev' }).credentials, undefined);
   });
 
+  test('AWS_SDK_UA_APP_ID from the given env names the caller in the User-Agent', async () => {
+    const client = createS3Client({ AWS_SDK_UA_APP_ID: 'strata-planner' });
+
+    assert.equal(awsConfigFromEnv('sqs', { AWS_SDK_UA_APP_ID: 'strata-planner' }).userAgentAppId, 'strata-planner');
+    assert.equal(await client.config.userAgentAppId(), 'strata-planner');
+    client.destroy();
+  });
+
   test('AWS_MAX_ATTEMPTS overrides the default number of attempts', () => {
     assert.equal(awsConfigFromEnv('s3', { AWS_MAX_ATTEMPTS: '2' }).maxAttempts, 2);
     assert.equal(awsConfigFromEnv('s3', { AWS_MAX_ATTEMPTS: 'lots' }).maxAttempts, 5);

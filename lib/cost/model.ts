@@ -1,0 +1,137 @@
+/**
+ * The cost model: what a measured run would cost on AWS at list prices, per million samples, and
+ * how that changes with the push batch size (series per remote-write request) and the L0 job size
+ * (segments per job).
+ *
+ * Every measured quantity is tagged with the driver it grows with:
+ * - `sample`: the work is proportional to the data (merging, parsing);
+ * - `request`: once per push (an ingest invocation);
+ * - `segment`: once per segment written (its PUT, S3 event, planner HEAD, compactor GET, deletion);
+ * - `job`: once per L0→L1 job, including its share of the jobs of higher levels;
+ * - `minute`: fixed per unit of time (the tick).
+ * A scenario keeps the sample rate and rescales each quantity by how its driver changes: pushes
+ * scale with 1/batch size, segments with the shards a push touches per sample, jobs with segments
+ * over segments per job. It is a linear model anchored on one measurement; docs/performance.md says
+ * which figures are measured and which extrapolated.
+ */
+import type { PriceList } from './prices.js';
+
+export type Driver = 'sample' | 'request' | 'segment' | 'job' | 'minute';
+
+export type RequestPriceClass = 's3-tier1' | 's3-tier2' | 's3-free' | 'sqs-standard' | 'sqs-fifo';
+
+export interface FunctionUsage {
+  name: string;
+  memoryMb: number;
+  invocations: number;
+  invocationDriver: Driver;
+  /** Billed duration, summed over the invocations (each rounded up to 1 ms). */
+  billedMs: number;
+  durationDriver: Driver;
+}
+
+export interface RequestUsage {
+  /** What the requests are, e.g. "ingest PutObject segments/". */
+  label: string;
+  priceClass: RequestPriceClass;
+  /** Billed units: requests for S3, 64 KB chunks for SQS. */
+  units: number;
+  driver: Driver;
+}
+
+export interface MeasuredUsage {
+  samples: number;
+  /** Remote-write requests acknowledged. */
+  pushes: number;
+  /** Segments written. */
+  segments: number;
+  /** L0→L1 jobs committed. */
+  jobs: number;
+  minutes: number;
+  seriesPerRequest: number;
+  /** Shards per tenant, for the shards a push of N series touches. */
+  shardCount: number;
+  /** The L0 cut by count (STRATA_L0_MAX_SEGMENTS) the run used. */
+  segmentsPerJob: number;
+  functions: FunctionUsage[];
+  requests: RequestUsage[];
+}
+
+export interface CostBreakdown {
+  lambdaCompute: number;
+  lambdaRequests: number;
+  s3Tier1: number;
+  s3Tier2: number;
+  sqs: number;
+  total: number;
+}
+
+export interface Scenario {
+  seriesPerRequest: number;
+  segmentsPerJob: number;
+}
+
+/** Dollars for the usage as measured. */
+export function costOf(usage: MeasuredUsage, prices: PriceList): CostBreakdown {
+  let lambdaCompute = 0;
+  let lambdaRequests = 0;
+  for (const fn of usage.functions) {
+    lambdaCompute += (fn.memoryMb / 1024) * (fn.billedMs / 1000) * prices.lambdaArmGbSecond;
+    lambdaRequests += fn.invocations * prices.lambdaRequest;
+  }
+  const unitsOf = (priceClass: RequestPriceClass) => usage.requests.filter((r) => r.priceClass === priceClass).reduce((sum, r) => sum + r.units, 0);
+  const s3Tier1 = unitsOf('s3-tier1') * prices.s3Tier1Request;
+  const s3Tier2 = unitsOf('s3-tier2') * prices.s3Tier2Request;
+  const sqs = unitsOf('sqs-standard') * prices.sqsStandardRequest + unitsOf('sqs-fifo') * prices.sqsFifoRequest;
+  return { lambdaCompute, lambdaRequests, s3Tier1, s3Tier2, sqs, total: lambdaCompute + lambdaRequests + s3Tier1 + s3Tier2 + sqs };
+}
+
+/** The same breakdown per million samples. */
+export function perMillionSamples(cost: CostBreakdown, samples: number): CostBreakdown {
+  const scale = samples > 0 ? 1e6 / samples : 0;
+  return {
+    lambdaCompute: cost.lambdaCompute * scale,
+    lambdaRequests: cost.lambdaRequests * scale,
+    s3Tier1: cost.s3Tier1 * scale,
+    s3Tier2: cost.s3Tier2 * scale,
+    sqs: cost.sqs * scale,
+    total: cost.total * scale,
+  };
+}
+
+/** Expected number of the `shards` shards that `series` uniformly hashed series touch. */
+export function shardsTouched(series: number, shards: number): number {
+  return shards * (1 - (1 - 1 / shards) ** series);
+}
+
+/** How much of each driver a scenario needs for the same samples, relative to the measurement. */
+export function driverScale(usage: MeasuredUsage, scenario: Scenario): Record<Driver, number> {
+  const segmentsPerSample = (n: number) => shardsTouched(n, usage.shardCount) / n;
+  const segment = segmentsPerSample(scenario.seriesPerRequest) / segmentsPerSample(usage.seriesPerRequest);
+  return {
+    sample: 1,
+    request: usage.seriesPerRequest / scenario.seriesPerRequest,
+    segment,
+    job: (segment * usage.segmentsPerJob) / scenario.segmentsPerJob,
+    minute: 1,
+  };
+}
+
+/** The usage a scenario would have for the same samples over the same time. */
+export function scaleUsage(usage: MeasuredUsage, scenario: Scenario): MeasuredUsage {
+  const scale = driverScale(usage, scenario);
+  return {
+    ...usage,
+    seriesPerRequest: scenario.seriesPerRequest,
+    segmentsPerJob: scenario.segmentsPerJob,
+    pushes: usage.pushes * scale.request,
+    segments: usage.segments * scale.segment,
+    jobs: usage.jobs * scale.job,
+    functions: usage.functions.map((fn) => ({
+      ...fn,
+      invocations: fn.invocations * scale[fn.invocationDriver],
+      billedMs: fn.billedMs * scale[fn.durationDriver],
+    })),
+    requests: usage.requests.map((request) => ({ ...request, units: request.units * scale[request.driver] })),
+  };
+}
