@@ -14,6 +14,12 @@ export interface StoredObject {
   lastModified?: Date;
 }
 
+export interface ObjectRange {
+  body: Uint8Array;
+  /** The whole object's size in bytes. */
+  size: number;
+}
+
 export interface ObjectInfo {
   key: string;
   size: number;
@@ -42,10 +48,11 @@ export interface ObjectStore {
   /** Returns undefined when the key does not exist. */
   get(key: string): Promise<StoredObject | undefined>;
   /**
-   * The first `length` bytes of the object (fewer when it is shorter), or undefined when the key
-   * does not exist: a ranged GET, for reading a file's header without its body.
+   * Up to `length` bytes of the object from `offset` (fewer at its end) and the object's size, or
+   * undefined when the key does not exist: a ranged GET, for reading a file's header without its
+   * body, or a large file a window at a time. `offset` must be below the size (or 0).
    */
-  getPrefix(key: string, length: number): Promise<Uint8Array | undefined>;
+  getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined>;
   /** Returns undefined when the key does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Unconditional write; returns the new ETag. */

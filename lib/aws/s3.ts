@@ -16,7 +16,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { ConditionalPutResult, MultipartUpload, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './contract.js';
+import type { ConditionalPutResult, MultipartUpload, ObjectInfo, ObjectRange, ObjectStore, PutOptions, StoredObject } from './contract.js';
 import { AwsAccessError, BatchDeleteError, describeCause, httpStatusOf, type KeyFailure } from './errors.js';
 
 /** DeleteObjects accepts at most 1000 keys per request. */
@@ -40,15 +40,18 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async getPrefix(key: string, length: number): Promise<Uint8Array | undefined> {
+  async getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${length - 1}` }));
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
       if (response.Body === undefined) throw new Error('response has no body');
-      return await response.Body.transformToByteArray();
+      // "bytes 0-1023/5000": the size is after the slash.
+      const size = Number(/\/(\d+)$/.exec(response.ContentRange ?? '')?.[1] ?? Number.NaN);
+      if (!Number.isSafeInteger(size)) throw new Error(`response has no usable Content-Range (${String(response.ContentRange)})`);
+      return { body: await response.Body.transformToByteArray(), size };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       // An empty object has no byte 0: S3 answers 416 to any range.
-      if (httpStatusOf(error) === 416) return new Uint8Array(0);
+      if (httpStatusOf(error) === 416 && offset === 0) return { body: new Uint8Array(0), size: 0 };
       throw this.wrap('GetObject', key, error);
     }
   }

@@ -1,19 +1,20 @@
 /**
- * Building one block from a job's sources: open and verify each source, merge them, and encode the
- * result under the job's identity, its chunks leaving for the output as they are sealed. A source
- * that turns out to be corrupt, before or during the merge, is set aside and the merge starts again
+ * Building one block from a job's sources: open each source, merge them, and encode the result
+ * under the job's identity, its chunks leaving for the output as they are sealed. Sources are read
+ * a window at a time (StreamedFileReader), so memory does not grow with their size. A source that
+ * turns out to be corrupt, on open or during the merge, is set aside and the merge starts again
  * without it, so the block is the same whichever way the corruption was found.
  */
 import type { SeriesEntry } from '../segment/entry.js';
 import { SegmentFormatError } from '../segment/errors.js';
-import { FileReader, FileWriter, type FileHeader, type FileIdentity, type ReadLimits } from '../segment/format.js';
+import { FileWriter, StreamedFileReader, type FileHeader, type FileIdentity, type RangedFile, type ReadLimits } from '../segment/format.js';
 import { parseDataKey } from '../segment/keys.js';
 import { mergeEntries, newMergeStats, type MergeStats } from './merge.js';
 import type { BlockOutput } from './output.js';
 
 export interface SourceObject {
   key: string;
-  bytes: Uint8Array;
+  file: RangedFile;
 }
 
 export interface RejectedSource {
@@ -63,10 +64,10 @@ export async function buildBlock(
   options: BuildOptions = {},
 ): Promise<BuiltBlock> {
   const rejected: RejectedSource[] = [];
-  let usable: Array<{ key: string; reader: FileReader }> = [];
+  let usable: Array<{ key: string; reader: StreamedFileReader }> = [];
   for (const source of sources) {
     try {
-      usable.push({ key: source.key, reader: FileReader.open(source.bytes, { expectKey: parseDataKey(source.key), ...(options.limits ? { limits: options.limits } : {}) }) });
+      usable.push({ key: source.key, reader: await StreamedFileReader.open(source.file, { expectKey: parseDataKey(source.key), ...(options.limits ? { limits: options.limits } : {}) }) });
     } catch (error) {
       if (!(error instanceof SegmentFormatError)) throw error;
       rejected.push({ key: source.key, error });
@@ -103,7 +104,7 @@ export async function buildBlock(
   }
 }
 
-function* tagFailures(key: string, batches: Iterable<SeriesEntry[]>): Generator<SeriesEntry[]> {
+async function* tagFailures(key: string, batches: AsyncIterable<SeriesEntry[]>): AsyncGenerator<SeriesEntry[]> {
   try {
     yield* batches;
   } catch (error) {

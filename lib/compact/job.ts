@@ -10,7 +10,7 @@
  *
  * Every step is safe to repeat, so a crash anywhere is repaired by SQS redelivering the message.
  */
-import type { MessageQueue, ObjectStore } from '../aws/contract.js';
+import type { MessageQueue, ObjectRange, ObjectStore } from '../aws/contract.js';
 import { deliverExports, type DeliveryDeps } from '../export/delivery.js';
 import { writeExportRecord } from '../export/chain.js';
 import type { Logger } from '../log/logger.js';
@@ -20,11 +20,11 @@ import { quarantineObject } from '../plan/quarantine.js';
 import { RuleEvaluator } from '../rules/evaluate.js';
 import { loadRulesSnapshot } from '../rules/snapshot.js';
 import type { SeriesEntry } from '../segment/entry.js';
-import type { ReadLimits } from '../segment/format.js';
+import { defaultWindowBytes, type RangedFile, type ReadLimits } from '../segment/format.js';
 import { quarantineKeys } from '../segment/keys.js';
 import { buildBlock, type SourceObject } from './block.js';
 import { StoreBlockOutput } from './output.js';
-import { SourceMissingError } from './errors.js';
+import { SourceChangedError, SourceMissingError } from './errors.js';
 
 /** Written into every block header; no version, so that a retry after an upgrade writes the same bytes. */
 export const compactorCreatedBy = 'strata-compactor';
@@ -138,16 +138,17 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
 }
 
 /**
- * Reads every source. A missing source that sits in quarantine was set aside by an earlier
+ * Opens every source (its first window). A missing source that sits in quarantine was set aside by an earlier
  * attempt of this job; any other missing source fails the attempt (SQS retries it, then the DLQ).
  */
 async function readSources(store: ObjectStore, spec: JobSpec): Promise<{ sources: SourceObject[]; alreadyQuarantined: string[] }> {
+  // Each source's first window at once (an L0 segment is usually all of it); the rest as the merge needs it.
+  const opened = await Promise.all(spec.sourceKeys.map(async (key) => ({ key, first: await store.getRange(key, 0, defaultWindowBytes) })));
   const sources: SourceObject[] = [];
   const alreadyQuarantined: string[] = [];
-  for (const key of spec.sourceKeys) {
-    const object = await store.get(key);
-    if (object !== undefined) {
-      sources.push({ key, bytes: object.body });
+  for (const { key, first } of opened) {
+    if (first !== undefined) {
+      sources.push({ key, file: storedFile(store, spec, key, first) });
     } else if ((await store.head(quarantineKeys(key).objectKey)) !== undefined) {
       alreadyQuarantined.push(key);
     } else {
@@ -155,4 +156,17 @@ async function readSources(store: ObjectStore, spec: JobSpec): Promise<{ sources
     }
   }
   return { sources, alreadyQuarantined };
+}
+
+function storedFile(store: ObjectStore, spec: JobSpec, key: string, first: ObjectRange): RangedFile {
+  return {
+    size: first.size,
+    start: first.body,
+    async read(offset, length) {
+      const range = await store.getRange(key, offset, length);
+      if (range === undefined) throw new SourceMissingError(spec.tenant, spec.shard, spec.id, key);
+      if (range.size !== first.size || range.body.length !== length) throw new SourceChangedError(spec.tenant, spec.shard, spec.id, key);
+      return range.body;
+    },
+  };
 }

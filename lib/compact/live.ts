@@ -28,10 +28,10 @@ const headerReadBytes = 64 * 1024;
  * when the object does not exist. Throws a SegmentFormatError for a bad header.
  */
 export async function readStoredHeader(store: ObjectStore, key: DataKey): Promise<FileHeader | undefined> {
-  let prefix = await store.getPrefix(key.key, headerReadBytes);
+  let prefix = (await store.getRange(key.key, 0, headerReadBytes))?.body;
   const needed = prefix === undefined ? undefined : fileHeaderLength(prefix);
   if (prefix !== undefined && needed !== undefined && needed > prefix.length && prefix.length === headerReadBytes) {
-    prefix = await store.getPrefix(key.key, needed);
+    prefix = (await store.getRange(key.key, 0, needed))?.body;
   }
   return prefix === undefined ? undefined : readFileHeader(prefix, { expectKey: key });
 }

@@ -7,7 +7,7 @@
  * the wire — status codes, headers, retries of the SDK — which S3ObjectStore and the local-stack
  * tests cover.
  */
-import { minPartBytes, type ConditionalPutResult, type MultipartUpload, type ObjectInfo, type ObjectStore, type PutOptions, type StoredObject } from '../aws/contract.js';
+import { minPartBytes, type ConditionalPutResult, type MultipartUpload, type ObjectInfo, type ObjectRange, type ObjectStore, type PutOptions, type StoredObject } from '../aws/contract.js';
 import { AwsAccessError } from '../aws/errors.js';
 import type { FauxqsObject, FauxqsS3Store } from './fauxqs.js';
 import type { ObjectChange, S3EventName } from './notifications.js';
@@ -27,9 +27,9 @@ export class InProcessObjectStore implements ObjectStore {
     return object && { key, body: new Uint8Array(object.body), etag: object.etag, lastModified: object.lastModified };
   }
 
-  async getPrefix(key: string, length: number): Promise<Uint8Array | undefined> {
+  async getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
     const object = this.objects('GetObject').get(key);
-    return object && new Uint8Array(object.body.subarray(0, length));
+    return object && { body: new Uint8Array(object.body.subarray(offset, offset + length)), size: object.body.length };
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

@@ -285,9 +285,40 @@ export interface OpenOptions {
 }
 
 interface ChunkLocation {
+  /** Where the chunk's (compressed) data starts in the file. */
   offset: number;
   storedBytes: number;
   decodedBytes: number;
+  checksum: number;
+}
+
+/**
+ * Reads the header of chunk `index` at `offset` of a file of `fileBytes` bytes (`bytes` holds the
+ * file from `bytesStart` on) and checks it against the limits and the file's end.
+ */
+function readChunkHeader(bytes: Uint8Array, offset: number, fileBytes: number, index: number, chunkCount: number, limits: ReadLimits, source: string | undefined, bytesStart = 0): ChunkLocation {
+  if (fileBytes < offset + chunkHeaderBytes) throw new TruncatedFileError(`file ends before chunk ${index + 1} of ${chunkCount}`, source);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset - bytesStart, chunkHeaderBytes);
+  const storedBytes = view.getUint32(0, true);
+  const decodedBytes = view.getUint32(4, true);
+  if (decodedBytes > limits.maxChunkDecodedBytes) {
+    throw new SizeLimitError(`chunk ${index + 1} declares ${decodedBytes} decoded bytes, above the limit of ${limits.maxChunkDecodedBytes}`, source);
+  }
+  const dataOffset = offset + chunkHeaderBytes;
+  if (fileBytes < dataOffset + storedBytes) throw new TruncatedFileError(`file ends inside chunk ${index + 1} of ${chunkCount}`, source);
+  return { offset: dataOffset, storedBytes, decodedBytes, checksum: view.getUint32(8, true) };
+}
+
+function checkChunkData(stored: Uint8Array, chunk: ChunkLocation, index: number, source: string | undefined): void {
+  if (crc32(stored) !== chunk.checksum) throw new ChecksumMismatchError(`chunk ${index + 1} checksum mismatch`, source);
+}
+
+/** After the last chunk: the file must end there, and the chunks must add up to the header's totals. */
+function checkBodyEnd(header: FileHeader, offset: number, fileBytes: number, storedTotal: number, decodedTotal: number, source: string | undefined): void {
+  if (offset !== fileBytes) throw new SegmentFormatError(`${fileBytes - offset} unexpected bytes after the last chunk`, source);
+  if (storedTotal !== header.bodyStoredBytes || decodedTotal !== header.bodyDecodedBytes) {
+    throw new HeaderMismatchError('chunk sizes disagree with the header', source);
+  }
 }
 
 /**
@@ -306,38 +337,20 @@ export class FileReader {
   static open(bytes: Uint8Array, options: OpenOptions = {}): FileReader {
     const limits = { ...defaultReadLimits, ...options.limits };
     const source = options.source ?? options.expectKey?.key;
-    const fail = <E extends SegmentFormatError>(ErrorType: new (message: string, source?: string) => E, message: string): never => {
-      throw new ErrorType(message, source);
-    };
     const header = readFileHeader(bytes, options);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const headerEnd = preambleBytes + view.getUint32(8, true);
-
     const chunks: ChunkLocation[] = [];
-    let offset = headerEnd + checksumBytes;
+    let offset = fileHeaderLength(bytes)!;
     let storedTotal = 0;
     let decodedTotal = 0;
     for (let i = 0; i < header.chunkCount; i++) {
-      if (bytes.length < offset + chunkHeaderBytes) fail(TruncatedFileError, `file ends before chunk ${i + 1} of ${header.chunkCount}`);
-      const storedBytes = view.getUint32(offset, true);
-      const decodedBytes = view.getUint32(offset + 4, true);
-      if (decodedBytes > limits.maxChunkDecodedBytes) {
-        fail(SizeLimitError, `chunk ${i + 1} declares ${decodedBytes} decoded bytes, above the limit of ${limits.maxChunkDecodedBytes}`);
-      }
-      const dataOffset = offset + chunkHeaderBytes;
-      if (bytes.length < dataOffset + storedBytes) fail(TruncatedFileError, `file ends inside chunk ${i + 1} of ${header.chunkCount}`);
-      if (crc32(bytes.subarray(dataOffset, dataOffset + storedBytes)) !== view.getUint32(offset + 8, true)) {
-        fail(ChecksumMismatchError, `chunk ${i + 1} checksum mismatch`);
-      }
-      chunks.push({ offset: dataOffset, storedBytes, decodedBytes });
-      storedTotal += chunkHeaderBytes + storedBytes;
-      decodedTotal += decodedBytes;
-      offset = dataOffset + storedBytes;
+      const chunk = readChunkHeader(bytes, offset, bytes.length, i, header.chunkCount, limits, source);
+      checkChunkData(bytes.subarray(chunk.offset, chunk.offset + chunk.storedBytes), chunk, i, source);
+      chunks.push(chunk);
+      storedTotal += chunkHeaderBytes + chunk.storedBytes;
+      decodedTotal += chunk.decodedBytes;
+      offset = chunk.offset + chunk.storedBytes;
     }
-    if (offset !== bytes.length) fail(SegmentFormatError, `${bytes.length - offset} unexpected bytes after the last chunk`);
-    if (storedTotal !== header.bodyStoredBytes || decodedTotal !== header.bodyDecodedBytes) {
-      fail(HeaderMismatchError, 'chunk sizes disagree with the header');
-    }
+    checkBodyEnd(header, offset, bytes.length, storedTotal, decodedTotal, source);
     return new FileReader(header, bytes, chunks, source);
   }
 
@@ -363,6 +376,134 @@ export class FileReader {
     for (const [index, chunk] of this.chunks.entries()) {
       yield [index, decompressChunk(this.bytes.subarray(chunk.offset, chunk.offset + chunk.storedBytes), chunk.decodedBytes, index, this.source)];
     }
+  }
+}
+
+/** A file read a range at a time: its size, the bytes already read from its start, and a way to read more. */
+export interface RangedFile {
+  size: number;
+  /** The file's first bytes, already read (all of it, for a small file). */
+  start: Uint8Array;
+  /** `length` bytes from `offset`; callers stay within `size`. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** A file already in memory, as a RangedFile. */
+export function rangedFileOf(bytes: Uint8Array): RangedFile {
+  return { size: bytes.length, start: bytes, read: async (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+/** Bytes per ranged read of a streamed file: with the window read ahead, about three are held per file. */
+export const defaultWindowBytes = 1 << 20;
+
+export interface StreamedOpenOptions extends OpenOptions {
+  /** Bytes per read past the first (default `defaultWindowBytes`); the next window is read while one is consumed. */
+  windowBytes?: number;
+}
+
+/**
+ * FileReader's counterpart for files too large to hold whole (the sources of a compaction job):
+ * the header is read on open, the chunks a window at a time as they are consumed. The checks are
+ * FileReader's, made as chunks arrive: a bad chunk is found when it is reached, not on open.
+ */
+export class StreamedFileReader {
+  private constructor(
+    readonly header: FileHeader,
+    private readonly file: RangedFile,
+    private readonly bodyOffset: number,
+    private readonly limits: ReadLimits,
+    private readonly windowBytes: number,
+    private readonly source: string | undefined,
+  ) {}
+
+  static async open(file: RangedFile, options: StreamedOpenOptions = {}): Promise<StreamedFileReader> {
+    const limits = { ...defaultReadLimits, ...options.limits };
+    const source = options.source ?? options.expectKey?.key;
+    const windowBytes = options.windowBytes ?? defaultWindowBytes;
+    let first = file.start;
+    if (first.length < preambleBytes && first.length < file.size) first = await file.read(0, Math.min(file.size, Math.max(preambleBytes, windowBytes)));
+    const headerEnd = fileHeaderLength(first);
+    const longHeader = headerEnd !== undefined && headerEnd > first.length && first.length < file.size;
+    // A header over the limit is refused by readFileHeader before anything more is read.
+    const withinLimit = headerEnd !== undefined && headerEnd - preambleBytes - checksumBytes <= limits.maxHeaderBytes;
+    const header = readFileHeader(longHeader && withinLimit ? await file.read(0, Math.min(headerEnd, file.size)) : first, options);
+    return new StreamedFileReader(header, file, headerEnd!, limits, windowBytes, source);
+  }
+
+  /** The series of each chunk in turn; each call reads the file again from its first chunk. */
+  async *chunkEntries(): AsyncGenerator<SeriesEntry[]> {
+    const { header, file, limits, source } = this;
+    const window = new FileWindow(file, this.windowBytes);
+    const body = new BodyReader(header, source);
+    let offset = this.bodyOffset;
+    let storedTotal = 0;
+    let decodedTotal = 0;
+    for (let i = 0; i < header.chunkCount; i++) {
+      const chunkHeader = file.size < offset + chunkHeaderBytes ? undefined : await window.read(offset, chunkHeaderBytes);
+      const chunk = readChunkHeader(chunkHeader ?? new Uint8Array(0), offset, file.size, i, header.chunkCount, limits, source, offset);
+      const stored = await window.read(chunk.offset, chunk.storedBytes);
+      checkChunkData(stored, chunk, i, source);
+      storedTotal += chunkHeaderBytes + chunk.storedBytes;
+      decodedTotal += chunk.decodedBytes;
+      offset = chunk.offset + chunk.storedBytes;
+      yield body.readChunk(decompressChunk(stored, chunk.decodedBytes, i, source), i);
+    }
+    checkBodyEnd(header, offset, file.size, storedTotal, decodedTotal, source);
+    body.finish();
+  }
+}
+
+/**
+ * Forward reads of a RangedFile through a window of at least `windowBytes`, the window after it
+ * read ahead, so that a merge rarely waits on storage. Memory: about three windows.
+ */
+class FileWindow {
+  private start = 0;
+  private bytes: Uint8Array;
+  private ahead: { offset: number; length: number; bytes: Promise<Uint8Array> } | undefined;
+
+  constructor(
+    private readonly file: RangedFile,
+    private readonly windowBytes: number,
+  ) {
+    this.bytes = file.start;
+    this.readAhead();
+  }
+
+  /** `length` bytes from `offset`, which is never before the previous call's. */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const end = offset + length;
+    const windowEnd = this.start + this.bytes.length;
+    if (offset < this.start || end > windowEnd) {
+      const ahead = this.ahead;
+      if (ahead !== undefined && offset <= windowEnd && ahead.offset === windowEnd && end <= ahead.offset + ahead.length) {
+        // The rest of this window and the one read ahead, joined (a chunk that straddles them).
+        const tail = offset >= this.start ? this.bytes.subarray(offset - this.start) : new Uint8Array(0);
+        const next = await ahead.bytes;
+        this.bytes = concat([tail, next], tail.length + next.length);
+        this.start = windowEnd - tail.length;
+      } else {
+        this.bytes = await this.file.read(offset, Math.min(this.file.size - offset, Math.max(length, this.windowBytes)));
+        this.start = offset;
+      }
+      // Not a format error: the file is not known to be bad, its reader broke its contract.
+      if (end > this.start + this.bytes.length) throw new RangeError(`reading bytes ${offset}–${end} of a ${this.file.size}-byte file returned fewer`);
+      this.readAhead();
+    }
+    return this.bytes.subarray(offset - this.start, end - this.start);
+  }
+
+  private readAhead(): void {
+    const offset = this.start + this.bytes.length;
+    if (offset >= this.file.size) {
+      this.ahead = undefined;
+      return;
+    }
+    const length = Math.min(this.windowBytes, this.file.size - offset);
+    const bytes = this.file.read(offset, length);
+    // Read ahead and maybe never used (a restarted merge): its failure is reported only if awaited.
+    bytes.catch(() => {});
+    this.ahead = { offset, length, bytes };
   }
 }
 

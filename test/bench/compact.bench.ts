@@ -3,27 +3,41 @@
  * (decompress and decode the same inputs, nothing else), in the same run on the same files.
  *
  * Each measurement runs in a fresh child process so that its peak RSS (getrusage maxrss) is its
- * own: the figure to hold against a 512 MB Lambda. Inputs are scrape-like series: every series in
- * every segment, consecutive 15 s samples, so the merge does real work on each series.
+ * own. Inputs are scrape-like series: every series in every segment, consecutive 15 s samples, so
+ * the merge does real work on each series.
+ *
+ * Then, once, the job as Lambda runs it: the segments are uploaded to the embedded stack and
+ * planned into one job, and a child process runs the compactor's handler on the job's message
+ * (AWS SDK clients, ranged GETs of the sources, the block's multipart upload, the commit): its peak
+ * RSS is the figure to hold against a 512 MB Lambda.
  *
  *   npm run bench:compact -- [--segments 20] [--segment-mib 8] [--rounds 3]
  *
  * To profile one side: KEEP_BENCH_DIR=1 keeps the inputs (their folder is printed), then
  *   node --cpu-prof --import tsx test/bench/compact.bench.ts --child merge <folder>
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import snappy from 'snappyjs';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createCompactorHandler } from '../../functions/compactor.js';
+import { createPlannerHandler } from '../../functions/planner.js';
+import { createSqsClient, type Env } from '../../lib/aws/clients.js';
 import { buildBlock } from '../../lib/compact/block.js';
+import { toRecord } from '../../lib/local/runner.js';
+import { readShardState } from '../../lib/metastore/cas.js';
+import { readJobSpec } from '../../lib/plan/commit.js';
+import { silentLogger } from '../../lib/log/logger.js';
 import type { BlockOutput } from '../../lib/compact/output.js';
 import { strata } from '../../lib/gen/segment.js';
 import { contentUlid } from '../../lib/segment/build.js';
 import { snappyCompress } from '../../lib/segment/snappy.js';
-import { FileReader, FileWriter, type Series } from '../../lib/segment/format.js';
+import { FileReader, FileWriter, rangedFileOf, type Series } from '../../lib/segment/format.js';
 import { segmentKey } from '../../lib/segment/keys.js';
+import { sqsEvent, startPlannerStack, takeEvents } from '../helpers/planner-stack.js';
 
 interface Measurement {
   cpuSeconds: number;
@@ -50,7 +64,59 @@ class CountingOutput implements BlockOutput {
   }
 }
 
+interface JobMeasurement {
+  cpuSeconds: number;
+  wallSeconds: number;
+  /** The process with its modules loaded (here through tsx, heavier than a Lambda bundle), before the job. */
+  loadedRssMb: number;
+  maxRssMb: number;
+}
+
+/** The compactor's handler on the one message of the jobs queue, as a Lambda invocation would run it. */
+async function jobChild(envJson: string): Promise<void> {
+  const env = JSON.parse(envJson) as Env & { QUEUE_ARN: string };
+  const sqs = createSqsClient(env);
+  const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: env.STRATA_JOBS_QUEUE_URL, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+  if (Messages?.length !== 1) throw new Error('expected the job on the jobs queue');
+  const handler = createCompactorHandler({ env, logger: silentLogger });
+  const loadedRssMb = process.memoryUsage().rss / 2 ** 20;
+  const start = process.cpuUsage();
+  const startedAt = performance.now();
+  const { batchItemFailures } = await handler(sqsEvent([toRecord(Messages[0]!, env.QUEUE_ARN, env.AWS_REGION ?? 'us-east-1')]));
+  const used = process.cpuUsage(start);
+  if (batchItemFailures.length > 0) throw new Error('the job failed');
+  sqs.destroy();
+  process.stdout.write(JSON.stringify({ cpuSeconds: (used.user + used.system) / 1e6, wallSeconds: (performance.now() - startedAt) / 1000, loadedRssMb, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+/** Uploads the segments, plans them into one job and runs it in a child; returns what the child measured. */
+async function measureJob(dir: string, count: number): Promise<JobMeasurement & { blockBytes: number }> {
+  const stack = await startPlannerStack();
+  try {
+    for (const name of readdirSync(dir).filter((file) => file.endsWith('.seg'))) {
+      await stack.store.put(segmentKey(tenant, 0, name.slice(0, -4)), readFileSync(join(dir, name)));
+    }
+    const env: Env = { ...stack.env, STRATA_SHARD_COUNT: '1', STRATA_L0_MAX_SEGMENTS: String(count), STRATA_L0_MAX_BYTES: String(2 ** 40), STRATA_L0_MAX_AGE_SECONDS: '86400' };
+    const planned = await createPlannerHandler({ env, logger: silentLogger })(sqsEvent(await takeEvents(stack)));
+    if (planned.batchItemFailures.length > 0) throw new Error('the planner failed');
+    const { state } = await readShardState(stack.store, tenant, 0);
+    const job = state.jobs.length === 1 ? await readJobSpec(stack.store, tenant, 0, state.jobs[0]!.id) : undefined;
+    if (job?.sourceKeys.length !== count) throw new Error(`expected one job of ${count} segments, the planner made ${state.jobs.length}`);
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--child', 'job', JSON.stringify({ ...env, QUEUE_ARN: stack.resources.jobsQueue.arn })], { encoding: 'utf8', maxBuffer: 1 << 20 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+    });
+    const block = await stack.store.head(job.outputKey);
+    if (block === undefined) throw new Error(`the job committed no block at ${job.outputKey}`);
+    return { ...(JSON.parse(output) as JobMeasurement), blockBytes: block.size };
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function childMain(mode: string, dir: string): Promise<void> {
+  if (mode === 'job') return jobChild(dir);
   const files = readdirSync(dir).filter((name) => name.endsWith('.seg')).sort();
   const sources = files.map((name) => ({ key: segmentKey(tenant, 0, name.slice(0, -4)), bytes: readFileSync(join(dir, name)) }));
   const inputBytes = sources.reduce((sum, source) => sum + source.bytes.length, 0);
@@ -65,7 +131,7 @@ async function childMain(mode: string, dir: string): Promise<void> {
       }
     }
   } else {
-    const block = await buildBlock({ tenant, shard: 0, level: 1, id: 'L1-bench', createdBy: 'bench', createdAtMs: 0 }, sources, new CountingOutput());
+    const block = await buildBlock({ tenant, shard: 0, level: 1, id: 'L1-bench', createdBy: 'bench', createdAtMs: 0 }, sources.map(({ key, bytes }) => ({ key, file: rangedFileOf(bytes) })), new CountingOutput());
     samples = block.stats.samplesIn;
     outputBytes = block.size;
   }
@@ -140,7 +206,7 @@ function measure(mode: 'floor' | 'merge', dir: string): Measurement {
   return JSON.parse(output) as Measurement;
 }
 
-function parentMain(args: string[]): void {
+async function parentMain(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { segments: { type: 'string' }, 'segment-mib': { type: 'string' }, rounds: { type: 'string' } } });
   const count = Number(values.segments ?? 20);
   const mib = Number(values['segment-mib'] ?? 8);
@@ -172,7 +238,13 @@ function parentMain(args: string[]): void {
     const best = (key: 'floor' | 'merge') => Math.min(...rows.map((row) => row[key].cpuSeconds));
     console.log(compressorComparison(dir));
     console.log(`best-of-${rounds} ratio merge/floor (samples per CPU-second): ${(best('floor') / best('merge')).toFixed(2)} (target ≥ 0.60)`);
-    console.log(`peak RSS of the merge: ${Math.max(...rows.map((row) => row.merge.maxRssMb)).toFixed(0)} MB (Lambda: 512 MB)`);
+    console.log(`peak RSS of the merge (sources in memory, block counted and dropped): ${Math.max(...rows.map((row) => row.merge.maxRssMb)).toFixed(0)} MB`);
+    process.stderr.write('running the job through the compactor handler on the embedded stack…\n');
+    const job = await measureJob(dir, count);
+    console.log(
+      `the job as Lambda runs it (handler, SDK, ranged GETs, multipart upload of a ${(job.blockBytes / 2 ** 20).toFixed(1)} MiB block, commit): ` +
+        `${job.cpuSeconds.toFixed(2)} CPU-s, ${job.wallSeconds.toFixed(2)} s, peak RSS ${job.maxRssMb.toFixed(0)} MB (Lambda: 512 MB; ${job.loadedRssMb.toFixed(0)} MB before the job, with tsx)`,
+    );
   } finally {
     if (process.env.KEEP_BENCH_DIR === undefined) rmSync(dir, { recursive: true, force: true }); else process.stderr.write(`kept ${dir}\n`);
   }
@@ -180,4 +252,4 @@ function parentMain(args: string[]): void {
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') await childMain(argv[1]!, argv[2]!);
-else parentMain(argv);
+else await parentMain(argv);

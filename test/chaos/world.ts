@@ -377,7 +377,7 @@ export class World {
     switch (call.op) {
       case 'get':
       case 'head':
-      case 'getPrefix':
+      case 'getRange':
       case 'list':
         return 's3-error-before';
       case 'putIfAbsent':

@@ -2,7 +2,7 @@
  * An in-memory ObjectStore with real conditional-write semantics, for pure unit tests only
  * (the proofs run against the embedded stack). ETags change on every write.
  */
-import type { ConditionalPutResult, MultipartUpload, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../lib/aws/contract.js';
+import type { ConditionalPutResult, MultipartUpload, ObjectInfo, ObjectRange, ObjectStore, PutOptions, StoredObject } from '../../lib/aws/contract.js';
 
 interface Entry {
   body: Uint8Array;
@@ -19,8 +19,9 @@ export class MemoryObjectStore implements ObjectStore {
     const entry = this.objects.get(key);
     return entry && { key, body: entry.body, etag: entry.etag, lastModified: entry.lastModified };
   }
-  async getPrefix(key: string, length: number): Promise<Uint8Array | undefined> {
-    return (await this.get(key))?.body.subarray(0, length);
+  async getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
+    const entry = this.objects.get(key);
+    return entry && { body: entry.body.subarray(offset, offset + length), size: entry.body.length };
   }
   async head(key: string): Promise<ObjectInfo | undefined> {
     const entry = this.objects.get(key);

@@ -3,7 +3,7 @@ import { buildBlock, type BuiltBlock, type SourceObject } from '../../lib/compac
 import { mergeEntries, type MergeStats } from '../../lib/compact/merge.js';
 import { MemoryBlockOutput } from '../../lib/compact/output.js';
 import { entryOf } from '../../lib/segment/entry.js';
-import { seriesOf, type FileIdentity, type Series } from '../../lib/segment/format.js';
+import { rangedFileOf, seriesOf, type FileIdentity, type Series } from '../../lib/segment/format.js';
 import { sortLabels } from '../../lib/segment/labels.js';
 
 export const sampleUlid = '01JD5Z3Q4R8X9V2W6T7Y0K1M3N';
@@ -41,9 +41,14 @@ export async function mergeSeriesLists(sources: Series[][], stats?: MergeStats):
   return merged;
 }
 
+/** Files in memory as buildBlock's sources. */
+export function sourcesOf(files: ReadonlyArray<{ key: string; bytes: Uint8Array }>): SourceObject[] {
+  return files.map(({ key, bytes }) => ({ key, file: rangedFileOf(bytes) }));
+}
+
 /** `buildBlock` into memory: the built block and its bytes. */
-export async function buildBlockInMemory(identity: Parameters<typeof buildBlock>[0], sources: readonly SourceObject[]): Promise<BuiltBlock & { bytes: Uint8Array }> {
+export async function buildBlockInMemory(identity: Parameters<typeof buildBlock>[0], files: ReadonlyArray<{ key: string; bytes: Uint8Array }>): Promise<BuiltBlock & { bytes: Uint8Array }> {
   const output = new MemoryBlockOutput();
-  const built = await buildBlock(identity, sources, output);
+  const built = await buildBlock(identity, sourcesOf(files), output);
   return { ...built, bytes: output.bytes };
 }

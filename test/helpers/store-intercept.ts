@@ -13,7 +13,7 @@ import type { MultipartUpload, ObjectInfo, ObjectStore } from '../../lib/aws/con
 
 export type StoreCall =
   | { op: 'get' | 'head'; key: string }
-  | { op: 'getPrefix'; key: string; length: number }
+  | { op: 'getRange'; key: string; offset: number; length: number }
   | { op: 'put' | 'putIfAbsent'; key: string; body: Uint8Array }
   | { op: 'putIfMatch'; key: string; body: Uint8Array; etag: string }
   | { op: 'list'; prefix: string }
@@ -32,7 +32,7 @@ export function interceptStore(store: ObjectStore, intercept: StoreInterceptor):
     bucket: store.bucket,
     get: (key) => call({ op: 'get', key }, () => store.get(key)),
     head: (key) => call({ op: 'head', key }, () => store.head(key)),
-    getPrefix: (key, length) => call({ op: 'getPrefix', key, length }, () => store.getPrefix(key, length)),
+    getRange: (key, offset, length) => call({ op: 'getRange', key, offset, length }, () => store.getRange(key, offset, length)),
     put: (key, body, options) => call({ op: 'put', key, body }, () => store.put(key, body, options)),
     putIfAbsent: (key, body, options) => call({ op: 'putIfAbsent', key, body }, () => store.putIfAbsent(key, body, options)),
     putIfMatch: (key, body, etag, options) => call({ op: 'putIfMatch', key, body, etag }, () => store.putIfMatch(key, body, etag, options)),

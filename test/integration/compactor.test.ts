@@ -28,7 +28,7 @@ import { decodeFile, type Series } from '../../lib/segment/format.js';
 import { quarantineKeys } from '../../lib/segment/keys.js';
 import { createPlannerHandler } from '../../functions/planner.js';
 import { drainJobs, sqsEvent, startPlannerStack, takeEvents, type PlannerStack } from '../helpers/planner-stack.js';
-import { buildBlockInMemory, series } from '../helpers/segments.js';
+import { buildBlockInMemory, series, sourcesOf } from '../helpers/segments.js';
 import { interceptStore } from '../helpers/store-intercept.js';
 
 class Crash extends Error {
@@ -286,7 +286,7 @@ describe('compactor on the embedded stack', () => {
         };
       },
     });
-    const built = await buildBlock(identity, sources, new StoreBlockOutput(counting, key));
+    const built = await buildBlock(identity, sourcesOf(sources), new StoreBlockOutput(counting, key));
     assert.equal(built.size, inMemory.bytes.length);
     assert.deepEqual(Buffer.from((await stack.store.get(key))!.body), Buffer.from(inMemory.bytes));
     assert.equal(uploads.at(-1), 1, 'the part with the header is uploaded last');

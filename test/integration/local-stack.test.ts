@@ -396,8 +396,10 @@ describe('the in-process store', () => {
     const store = stack.inProcessStore(bucket);
     await store.put('blocks/t/0/L1/a.blk', Uint8Array.of(1, 2, 3, 4));
     await store.put('blocks/t/0/L1/b.blk', new Uint8Array(0));
-    assert.deepEqual(await store.getPrefix('blocks/t/0/L1/a.blk', 2), Uint8Array.of(1, 2));
-    assert.deepEqual(await store.getPrefix('blocks/t/0/L1/b.blk', 2), new Uint8Array(0));
+    assert.deepEqual(await store.getRange('blocks/t/0/L1/a.blk', 0, 2), { body: Uint8Array.of(1, 2), size: 4 });
+    assert.deepEqual(await store.getRange('blocks/t/0/L1/a.blk', 3, 2), { body: Uint8Array.of(4), size: 4 });
+    assert.deepEqual(await store.getRange('blocks/t/0/L1/b.blk', 0, 2), { body: new Uint8Array(0), size: 0 });
+    assert.equal(await store.getRange('blocks/t/0/L1/none.blk', 0, 2), undefined);
     assert.equal(await store.get('blocks/t/0/L1/none.blk'), undefined);
     assert.equal((await store.head('blocks/t/0/L1/a.blk'))?.size, 4);
     await store.copy('blocks/t/0/L1/a.blk', 'quarantine/a.blk');

@@ -117,8 +117,8 @@ describe('reading a stored header', () => {
   it('reads only the first bytes, a second range for a long header, nothing for a missing object', async () => {
     const store = new MemoryObjectStore();
     const reads: number[] = [];
-    const getPrefix = store.getPrefix.bind(store);
-    store.getPrefix = async (key, length) => (reads.push(length), getPrefix(key, length));
+    const getRange = store.getRange.bind(store);
+    store.getRange = async (key, offset, length) => (reads.push(length), getRange(key, offset, length));
 
     const many = Array.from({ length: 2000 }, (_, i) => segmentKey('team-a', 0, `01JD5Z3Q4R8X9V2W6T7Y${String(i).padStart(6, '0')}`));
     for (const [id, sources] of [['L1-small', many.slice(0, 3)], ['L1-large', many]] as const) {

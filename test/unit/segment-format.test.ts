@@ -25,6 +25,9 @@ import {
   encodeFile,
   preambleBytes,
   sealChunk,
+  seriesOf,
+  StreamedFileReader,
+  type RangedFile,
   type Series,
 } from '../../lib/segment/format.js';
 import { parseDataKey, segmentKey } from '../../lib/segment/keys.js';
@@ -291,6 +294,100 @@ describe('segment format: the decoder rejects', () => {
     const bytes = good();
     bytes[5] = 2; // claims to be a block while the header says level 0
     expectReject(resealHeader(bytes), HeaderMismatchError, /a block cannot have level 0/);
+  });
+});
+
+describe('segment format: the streamed reader', () => {
+  /** A RangedFile over `bytes` that starts with `startBytes` of them and records every read. */
+  function rangedFile(bytes: Uint8Array, startBytes: number, reads: Array<[number, number]> = []): RangedFile {
+    return {
+      size: bytes.length,
+      start: bytes.subarray(0, startBytes),
+      async read(offset, length) {
+        assert.ok(offset >= 0 && length > 0 && offset + length <= bytes.length, `read ${offset}+${length} of ${bytes.length} bytes`);
+        reads.push([offset, length]);
+        return bytes.slice(offset, offset + length);
+      },
+    };
+  }
+
+  async function streamedSeries(file: RangedFile, windowBytes: number): Promise<Series[]> {
+    const reader = await StreamedFileReader.open(file, { windowBytes });
+    const out: Series[] = [];
+    for await (const batch of reader.chunkEntries()) out.push(...batch.map(seriesOf));
+    return out;
+  }
+
+  /** What a reader threw, as "Name: message", or 'ok'. */
+  async function outcome(read: () => Promise<unknown>): Promise<string> {
+    try {
+      await read();
+      return 'ok';
+    } catch (error) {
+      return `${(error as Error).name}: ${(error as Error).message}`;
+    }
+  }
+
+  const manyChunks = () => {
+    const writer = new FileWriter(segmentIdentity(), 512);
+    for (let i = 0; i < 300; i++) writer.add(series('m', { i: String(i).padStart(4, '0') }, [[i, i * 1.5], [i + 1, -i]]));
+    return writer.finish();
+  };
+
+  it('property: reads what FileReader reads, through any window and any first read', async () => {
+    const bytes = manyChunks();
+    const expected = [...FileReader.open(bytes).series()];
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: bytes.length + 10 }), fc.integer({ min: 0, max: bytes.length }), async (windowBytes, startBytes) => {
+        const reads: Array<[number, number]> = [];
+        assert.deepEqual(await streamedSeries(rangedFile(bytes, startBytes, reads), windowBytes), expected);
+        // Forward only: every byte after the first read is read once, or twice where a window was
+        // abandoned for a chunk header or chunk larger than it.
+        const read = reads.reduce((sum, [, length]) => sum + length, 0);
+        assert.ok(read <= 2 * bytes.length + 2 * windowBytes, `${read} bytes read for a ${bytes.length}-byte file`);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('property: a damaged file fails as in FileReader, on open or while read', async () => {
+    const bytes = manyChunks();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.record({ flip: fc.integer({ min: 0, max: bytes.length - 1 }), bit: fc.integer({ min: 0, max: 7 }) }),
+          fc.record({ truncate: fc.integer({ min: 0, max: bytes.length - 1 }) }),
+          fc.record({ extra: fc.integer({ min: 1, max: 40 }) }),
+        ),
+        fc.integer({ min: 1, max: 4096 }),
+        async (damage, windowBytes) => {
+          let damaged = bytes.slice();
+          if ('flip' in damage) damaged[damage.flip]! ^= 1 << damage.bit;
+          if ('truncate' in damage) damaged = damaged.subarray(0, damage.truncate);
+          if ('extra' in damage) damaged = Buffer.concat([damaged, new Uint8Array(damage.extra)]);
+          const whole = await outcome(async () => [...FileReader.open(damaged).series()]);
+          assert.notEqual(whole, 'ok', 'the damage is detected');
+          const streamed = await outcome(() => streamedSeries(rangedFile(damaged, Math.min(damaged.length, 100)), windowBytes));
+          // A chunk's sizes are outside its checksum. FileReader adds them all up on open; the
+          // streamed reader meets a wrong one first, when the chunk's snappy stream disagrees.
+          if (whole.endsWith('chunk sizes disagree with the header')) assert.match(streamed, /^(CorruptBodyError|HeaderMismatchError|TruncatedFileError|SegmentFormatError): /);
+          else assert.equal(streamed, whole);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads again from the first chunk on each pass, and a header longer than the first read', async () => {
+    const sources = Array.from({ length: 3000 }, (_, i) => segmentKey('team-a', 0, `01JD5Z3Q4R8X9V2W6T7Y${String(i).padStart(6, '0')}`));
+    const block = encodeFile({ ...segmentIdentity(), level: 1, id: 'L1-00000001', sources }, twoSeries);
+    const reader = await StreamedFileReader.open(rangedFile(block, 64), { windowBytes: 16 });
+    assert.equal(reader.header.sources.length, 3000);
+    for (let pass = 0; pass < 2; pass++) {
+      const read: Series[] = [];
+      for await (const batch of reader.chunkEntries()) read.push(...batch.map(seriesOf));
+      assert.deepEqual(read, [...FileReader.open(block).series()]);
+    }
   });
 });
 
