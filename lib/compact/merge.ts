@@ -184,6 +184,7 @@ function mergeCopies(copies: SeriesEntry[], stats: MergeStats): SeriesEntry {
   const times = [...(samples.length > 0 ? [samples[0]!.timestamp, samples.at(-1)!.timestamp] : []), ...(stacks.length > 0 ? [stacks[0]!.timestamp, stacks.at(-1)!.timestamp] : [])];
   return {
     labels: first.labels,
+    ...(first.labelBytes === undefined ? {} : { labelBytes: first.labelBytes }),
     sampleParts: samples.length > 0 ? [encodeSamples(samples)] : [],
     sampleCount: samples.length,
     minTimeMs: Math.min(...times),

@@ -71,7 +71,7 @@ class EntryWriter {
 }
 
 /** What the entry encoder needs: a series whose samples are already canonical sample fields. */
-export type EncodableSeries = Pick<SeriesEntry, 'labels' | 'sampleParts' | 'functions' | 'stacks'>;
+export type EncodableSeries = Pick<SeriesEntry, 'labels' | 'labelBytes' | 'sampleParts' | 'functions' | 'stacks'>;
 
 /** Encodes one series as a SeriesBody entry: field 1 tag, length, then the Series message. */
 export function encodeSeriesEntry(series: Series): Uint8Array {
@@ -82,8 +82,9 @@ export function encodeSeriesEntry(series: Series): Uint8Array {
 export function encodeEntry(series: EncodableSeries): Uint8Array {
   // First pass: sizes of every nested message, so the second pass writes each byte once.
   const labelSizes: number[] = [];
-  let seriesLength = 0;
-  for (const { name, value } of series.labels) {
+  const { labelBytes } = series;
+  let seriesLength = labelBytes?.length ?? 0;
+  for (const { name, value } of labelBytes === undefined ? series.labels : []) {
     const nameLength = Buffer.byteLength(name);
     const valueLength = Buffer.byteLength(value);
     const labelLength = (nameLength > 0 ? 1 + varintLength(nameLength) + nameLength : 0) + (valueLength > 0 ? 1 + varintLength(valueLength) + valueLength : 0);
@@ -107,7 +108,8 @@ export function encodeEntry(series: EncodableSeries): Uint8Array {
   const out = new EntryWriter(1 + varintLength(seriesLength) + seriesLength);
   out.byte(0x0a);
   out.varint(seriesLength);
-  series.labels.forEach(({ name, value }, i) => {
+  if (labelBytes !== undefined) out.bytesOf(labelBytes);
+  else series.labels.forEach(({ name, value }, i) => {
     const [nameLength, valueLength, labelLength] = [labelSizes[3 * i]!, labelSizes[3 * i + 1]!, labelSizes[3 * i + 2]!];
     out.byte(0x0a);
     out.varint(labelLength);

@@ -20,6 +20,11 @@ const pb = strata.segment.v1;
 
 export interface SeriesEntry {
   labels: Label[];
+  /**
+   * The label fields exactly as the encoder writes them, when the source had them so (a slice of
+   * the decoded chunk): the encoder copies them instead of encoding every string again.
+   */
+  labelBytes?: Uint8Array;
   /** Canonical `Series.samples` fields (tag, length, Sample message), in order; their concatenation is the series' samples. */
   sampleParts: Uint8Array[];
   sampleCount: number;
@@ -59,6 +64,9 @@ export function readSeriesEntry(reader: protobuf.Reader, length: number): Series
   const stacks: Stack[] = [];
   let samplesStart = -1;
   let samplesEnd = -1;
+  // The label fields' span while every one is canonical and they follow each other; -1 once not.
+  let labelsStart = -1;
+  let labelsEnd = -1;
   let sampleCount = 0;
   let firstSampleMs = 0;
   let lastSampleMs = Number.NEGATIVE_INFINITY;
@@ -110,7 +118,17 @@ export function readSeriesEntry(reader: protobuf.Reader, length: number): Series
       }
       reader.pos = pos;
     } else if (tag === 0x0a) {
-      labels.push(pb.Label.decode(reader, reader.uint32()) as Label);
+      const labelLength = reader.uint32();
+      const labelStart = reader.pos;
+      const label = readCanonicalLabel(reader, labelLength);
+      if (label !== undefined && reader.pos - tagStart === 1 + varintLength(labelLength) + labelLength && (labels.length === 0 || labelsEnd === tagStart)) {
+        if (labels.length === 0) labelsStart = tagStart;
+        labelsEnd = reader.pos;
+      } else {
+        labelsEnd = -1;
+      }
+      if (label === undefined) reader.pos = labelStart;
+      labels.push(label ?? (pb.Label.decode(reader, labelLength) as Label));
     } else if (tag === 0x2a) {
       functions.push(reader.string());
     } else if (tag === 0x32) {
@@ -132,7 +150,38 @@ export function readSeriesEntry(reader: protobuf.Reader, length: number): Series
     maxTimeMs = Math.max(maxTimeMs, stacks.at(-1)!.timestamp);
   }
   if (sampleCount === 0 && stacks.length === 0) [minTimeMs, maxTimeMs] = [0, 0];
-  return { labels, sampleParts, sampleCount, minTimeMs, maxTimeMs, samplesStrictlyIncreasing: strictlyIncreasing, functions, stacks };
+  const entry: SeriesEntry = { labels, sampleParts, sampleCount, minTimeMs, maxTimeMs, samplesStrictlyIncreasing: strictlyIncreasing, functions, stacks };
+  if (labelsEnd >= 0) entry.labelBytes = buf.subarray(labelsStart, labelsEnd);
+  return entry;
+}
+
+/**
+ * A Label message of `length` bytes read as the encoder writes it — name field, then value field,
+ * both non-empty with minimal length varints, nothing else — or undefined (the reader's position
+ * is then anywhere inside it) for the generated decoder to read and judge.
+ */
+function readCanonicalLabel(reader: protobuf.Reader, length: number): Label | undefined {
+  const end = reader.pos + length;
+  if (end > reader.len || reader.buf[reader.pos] !== 0x0a) return undefined;
+  reader.pos++;
+  const name = readCanonicalString(reader, end);
+  if (name === undefined || reader.buf[reader.pos] !== 0x12) return undefined;
+  reader.pos++;
+  const value = readCanonicalString(reader, end);
+  return value !== undefined && reader.pos === end ? { name, value } : undefined;
+}
+
+function readCanonicalString(reader: protobuf.Reader, end: number): string | undefined {
+  const lengthStart = reader.pos;
+  try {
+    const length = reader.uint32();
+    const start = reader.pos;
+    if (length === 0 || start - lengthStart !== varintLength(length) || start + length > end) return undefined;
+    reader.pos = start + length;
+    return protobuf.util.utf8.readStrict(reader.buf, start, start + length);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The timestamp `scanCanonicalSample` read. */

@@ -32,7 +32,7 @@ import {
 } from '../../lib/segment/format.js';
 import { parseDataKey, segmentKey } from '../../lib/segment/keys.js';
 import { compareLabelSets } from '../../lib/segment/labels.js';
-import { encodeSeriesEntry } from '../../lib/segment/encode.js';
+import { encodeEntry, encodeSeriesEntry } from '../../lib/segment/encode.js';
 import { goldenIdentity, goldenSeries } from '../helpers/golden.js';
 import { sampleUlid, segmentIdentity, series } from '../helpers/segments.js';
 
@@ -534,6 +534,38 @@ describe('segment format: the sample scanner', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('property: labels in any legal encoding are written back canonically; canonical ones are copied', () => {
+    const canonical = encodeSeriesEntry(series('up', { job: 'api', zone: 'é-1' }, [[1000, 1]]));
+    // One way to write each label field: canonical, fields reversed, a padded length varint, an
+    // unknown field inside the Label, or the name written twice (the last one counts).
+    const styles = ['canonical', 'reversed', 'padded', 'unknown-field', 'name-twice'] as const;
+    const writeLabel = (writer: protobuf.Writer, name: string, value: string, style: (typeof styles)[number]) => {
+      if (style === 'canonical') return label(writer, name, value);
+      const inner = protobuf.Writer.create();
+      if (style === 'reversed') inner.uint32(0x12).string(value).uint32(0x0a).string(name);
+      if (style === 'unknown-field') inner.uint32(0x0a).string(name).uint32(0x12).string(value).uint32(0x18).uint32(9);
+      if (style === 'name-twice') inner.uint32(0x0a).string('x').uint32(0x0a).string(name).uint32(0x12).string(value);
+      if (style === 'padded') {
+        // The name's one-byte length written as a two-byte varint.
+        const nameBytes = Buffer.from(name);
+        return writer.uint32(0x0a).bytes(Buffer.concat([Uint8Array.of(0x0a, 0x80 | nameBytes.length, 0x00), nameBytes, protobuf.Writer.create().uint32(0x12).string(value).finish()]));
+      }
+      return writer.uint32(0x0a).bytes(inner.finish());
+    };
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...styles), { minLength: 3, maxLength: 3 }), fc.boolean(), (chosen, sampleFirst) => {
+        const writer = protobuf.Writer.create();
+        if (sampleFirst) writer.uint32(0x12).fork().uint32(0x09).double(1).uint32(0x10).int64(1000).ldelim();
+        ([['__name__', 'up'], ['job', 'api'], ['zone', 'é-1']] as const).forEach(([name, value], i) => writeLabel(writer, name, value, chosen[i]!));
+        if (!sampleFirst) writer.uint32(0x12).fork().uint32(0x09).double(1).uint32(0x10).int64(1000).ldelim();
+        const [entry] = [...FileReader.open(fileOf(writer.finish(), 1, 1000, 1000)).entries()];
+        assert.deepEqual(Buffer.from(encodeEntry(entry!)), Buffer.from(canonical), `labels written ${chosen.join(', ')}`);
+        assert.equal(entry!.labelBytes !== undefined, chosen.every((style) => style === 'canonical'), 'copied exactly when every label is canonical');
+      }),
+      { numRuns: 100 },
     );
   });
 
