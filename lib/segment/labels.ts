@@ -111,9 +111,18 @@ let scratch = new Uint8Array(256);
 
 /** Feeds a string's UTF-8 bytes into an FNV-1a state. */
 function fnv1aUpdate(hash: number, text: string): number {
+  // ASCII, the usual label, is its own UTF-8: hash the code units until the first that is not.
+  let i = 0;
+  for (; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) break;
+    hash = Math.imul(hash ^ code, 0x01000193);
+  }
+  if (i === text.length) return hash;
+  const rest = text.slice(i);
   // UTF-8 takes at most 3 bytes per UTF-16 unit.
-  if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
-  const { written } = utf8.encodeInto(text, scratch);
-  for (let i = 0; i < written; i++) hash = Math.imul(hash ^ scratch[i]!, 0x01000193);
+  if (scratch.length < rest.length * 3) scratch = new Uint8Array(rest.length * 3);
+  const { written } = utf8.encodeInto(rest, scratch);
+  for (let j = 0; j < written; j++) hash = Math.imul(hash ^ scratch[j]!, 0x01000193);
   return hash;
 }

@@ -111,6 +111,17 @@ describe('labels', () => {
     // FNV-1a 32 of "__name__\xffup\xff" mod 65536, computed independently (docs/format.md).
     assert.equal(shardOf([{ name: '__name__', value: 'up' }], 1 << 16), fnvReference('__name__\xffup\xff') % (1 << 16));
   });
+
+  it('property: hashes the UTF-8 bytes of any label text, ASCII or not', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string({ unit: 'grapheme-ascii' }), fc.string({ unit: 'binary' })), { maxLength: 4 }), (pairs) => {
+        const bytes = Buffer.concat(pairs.flatMap(([name, value]) => [Buffer.from(name), Uint8Array.of(0xff), Buffer.from(value), Uint8Array.of(0xff)]));
+        const labels = pairs.map(([name, value]) => ({ name, value }));
+        assert.equal(shardOf(labels, 1 << 16), fnvReference(bytes.toString('latin1')) % (1 << 16));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
 
 /** Byte-wise reference FNV-1a over a latin-1 string, for pinning the shard function. */
