@@ -9,6 +9,7 @@ import snappy from 'snappyjs';
 import { prometheus } from '../../lib/gen/prometheus.js';
 import { handleIngest } from '../../lib/ingest/handler.js';
 import { parseRemoteWrite } from '../../lib/ingest/remote-write.js';
+import { regionHash, SeriesCache } from '../../lib/ingest/series-cache.js';
 import { shardOf, sortLabels } from '../../lib/segment/labels.js';
 import {
   labelKey,
@@ -210,6 +211,73 @@ describe('remote write: rejections write nothing', () => {
   test('one bad series rejects the whole request', () =>
     rejected(remoteWriteRequest(writeRequestBytes([up('a'), up('b'), { labels: { __name__: 'x y' }, samples: [[now, 1]] }])), 400, /"x y" is not valid/));
 });
+
+describe('remote write: label sets seen in earlier requests (the series cache)', () => {
+  // Label values unique to this block, so that the first push of each test is a miss.
+  const fresh = (name: string) => `${name}-${Math.random().toString(36).slice(2)}`;
+
+  test('a repeated request stores the same bytes under the same keys as its first push', async () => {
+    const job = fresh('repeat');
+    const input = Array.from({ length: 30 }, (_, i) => ({ labels: { __name__: `m${i % 4}`, instance: `i${i}`, job }, samples: [[now - 1000, i]] as Array<[number, number]> }));
+    const first = await push(input);
+    const second = await push(input);
+    assert.equal(second.response.status, 204);
+    assert.deepEqual([...second.deps.store.objects].map(([key, { body }]) => [key, Buffer.from(body)]), [...first.deps.store.objects].map(([key, { body }]) => [key, Buffer.from(body)]));
+  });
+
+  test('a label set that differs from a known one in a single byte is checked as new', async () => {
+    const job = fresh('near');
+    await push([up(job)]);
+    const twin = `${job.slice(0, -1)}${job.endsWith('x') ? 'y' : 'x'}`;
+    const { response, segments } = await push([up(job), up(twin)]);
+    assert.equal(response.status, 204);
+    assert.deepEqual([...seriesMap(segments).keys()].sort(), [labelKey([['__name__', 'up'], ['job', job]]), labelKey([['__name__', 'up'], ['job', twin]])].sort());
+    await rejected(remoteWriteRequest(writeRequestBytes([up(job), { labels: { __name__: 'up', job: `${job}-bad`, 'bad-name': 'x' }, samples: [[now, 1]] }])), 400, /label name "bad-name"/);
+  });
+
+  test('a cache entry is found by its bytes only, never by its hash alone', () => {
+    const cache = new SeriesCache();
+    const bytes = Buffer.from('\x0a\x0b\x0a\x03job\x12\x04api1');
+    const labels = Int32Array.of(4, 7, 9, 13);
+    cache.add(bytes, 0, bytes.length, 42, 7, labels, 0, Int32Array.of(0), 1);
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+    assert.ok(cache.find(view(Buffer.from(bytes)), 0, bytes.length, 42) >= 0);
+    const other = Buffer.from('\x0a\x0b\x0a\x03job\x12\x04api2');
+    assert.equal(cache.find(view(other), 0, other.length, 42), -1, 'same hash, other bytes');
+    assert.notEqual(regionHash(view(bytes), 0, bytes.length), regionHash(view(other), 0, other.length));
+  });
+
+  test('a known label set with a bad sample is rejected naming the series', async () => {
+    const job = fresh('future');
+    await push([up(job)]);
+    await rejected(remoteWriteRequest(writeRequestBytes([up(job, [[now + 3_600_001, 1]])])), 400, new RegExp(`series up\\{job="${job}"\\}: timestamp .* too far in the future`));
+  });
+
+  test('a known label set followed by another label field after the samples keeps every label', async () => {
+    const job = fresh('trailing');
+    await push([up(job)]);
+    // TimeSeries fields in the order labels, samples, label: the cached leading labels are not the whole set.
+    const timeSeries = Buffer.concat([
+      prometheus.TimeSeries.encode({ labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: job }], samples: [{ timestamp: now - 1000, value: 1 }] }).finish(),
+      prometheus.TimeSeries.encode({ labels: [{ name: 'zone', value: 'b' }] }).finish(),
+    ]);
+    const deps = testDeps();
+    const response = await handleIngest(remoteWriteRequest(Buffer.concat([Uint8Array.of(0x0a), varint(timeSeries.length), timeSeries])), deps);
+    const segments = storedSegments(deps.store);
+    assert.equal(response.status, 204, response.body);
+    assert.deepEqual([...seriesMap(segments).keys()], [labelKey([['__name__', 'up'], ['job', job], ['zone', 'b']])]);
+  });
+});
+
+function varint(value: number): Uint8Array {
+  const out: number[] = [];
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80);
+    value >>>= 7;
+  }
+  out.push(value);
+  return Uint8Array.from(out);
+}
 
 /** The decoded body (SeriesBody) of a single-chunk segment file. */
 function chunkBytes(file: Uint8Array): Uint8Array {
