@@ -33,8 +33,16 @@ export class LabelPairs {
   /** Rank of each pair used by the current request, in label order. */
   private rank = new Int32Array(1024);
 
-  get heldBytes(): number {
-    return this.bytesUsed + this.location.length * 4 + this.slots.length * 4 + this.count * 13;
+  /** Roughly what the pairs take. */
+  get usedBytes(): number {
+    return this.bytesUsed + this.count * 33;
+  }
+
+  /** Forgets every pair, keeping the memory. */
+  clear(): void {
+    this.bytesUsed = 0;
+    this.count = 0;
+    this.slots.fill(0);
   }
 
   /** Starts a request: no pair is used by it yet. */

@@ -76,10 +76,10 @@ const reusable = { labels: new Int32Array(16384), pairOfLabel: new Int32Array(40
 const keepInts = 1 << 20;
 
 /**
- * Label sets checked in earlier requests (series-cache.ts), replaced when it holds more than
- * `seriesCacheBudget` bytes: about 64 MiB covers some 200,000 series of the bench's shape.
+ * Label sets checked in earlier requests (series-cache.ts), cleared when they take more than
+ * `seriesCacheBudget` bytes: 64 MiB holds some 200,000 series of the bench's shape.
  */
-let known = new SeriesCache();
+const known = new SeriesCache();
 const seriesCacheBudget = 64 << 20;
 
 class Scan {
@@ -102,7 +102,7 @@ class Scan {
   ) {
     this.reader = new WireReader(body, 0, body.length);
     this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    if (known.heldBytes > seriesCacheBudget) known = new SeriesCache();
+    if (known.usedBytes > seriesCacheBudget) known.clear();
     this.cache = known;
     this.pairs = known.pairs;
     this.pairs.beginRequest();

@@ -10,7 +10,8 @@
  *    /api/v1/write; its CPU from /proc/<pid>/stat, less its idle rate; its peak RSS (VmHWM).
  * 3. Passthrough (wire scan + byte copy) against decode + re-encode (protobufjs objects →
  *    encodeFile), both without S3, on the same bodies.
- * 4. For the analysis: the handler with an in-memory store (no S3 client at all), and the CPU of one
+ * 4. For the analysis: the handler with an in-memory store (no S3 client at all), once more with
+ *    label sets no earlier request had (so the remote-write series cache never hits), and the CPU of one
  *    PutObject through `S3Put`, through the AWS SDK v3 (S3ObjectStore), and as a bare node:http PUT
  *    of the same bytes.
  *
@@ -159,6 +160,17 @@ for (let round = 0; round < rounds; round++) {
   handlerOnlyCpu = Math.min(handlerOnlyCpu, (cpu.user + cpu.system) / 1e6);
 }
 
+// The same, with label sets no earlier request had (a new job value per request), so that the
+// series cache never hits: what a sender's first push, or a churning one, costs.
+let coldCpu = Infinity;
+for (let round = 0; round < rounds; round++) {
+  const coldBodies = Array.from({ length: requestCount }, (_, r) => payload(r, seriesLabels.map((labels) => labels.map((l) => (l.name === 'job' ? { ...l, value: `cold-${round}-${r}` } : l)))));
+  const before = process.cpuUsage();
+  await runHandler(`cold-${round}`, coldBodies, memoryDeps);
+  const cpu = process.cpuUsage(before);
+  coldCpu = Math.min(coldCpu, (cpu.user + cpu.system) / 1e6);
+}
+
 // ---- 2. Prometheus 2.42's remote-write receiver on the same bodies ----
 let prometheusCpu: number | undefined;
 let prometheusWall = 0;
@@ -257,6 +269,7 @@ if (prometheusCpu !== undefined) {
 console.log('');
 console.log('where the handler CPU goes');
 row('Strata handleIngest, in-memory store (no S3 client)', handlerOnlyCpu, '', '');
+row('  the same, every label set new (series cache misses)', coldCpu, '', '');
 if (prometheusCpu !== undefined) console.log(`  ratio without the S3 client: ${(totalSamples / handlerOnlyCpu / (totalSamples / prometheusCpu)).toFixed(2)}× Prometheus`);
 console.log(`  one PutObject of ${kb(segmentBytes.length)}: ${leanPutMs.toFixed(2)} ms CPU through S3Put, ${sdkPutMs.toFixed(2)} ms through the AWS SDK v3 (S3ObjectStore), ${rawPutMs.toFixed(2)} ms as an unsigned bare node:http PUT`);
 console.log(`  S3 writes' share of the handler's CPU: ${(((strataCpu - handlerOnlyCpu) / strataCpu) * 100).toFixed(0)}% (${shardCount} PutObjects per request)`);

@@ -245,6 +245,14 @@ describe('remote write: label sets seen in earlier requests (the series cache)',
     const other = Buffer.from('\x0a\x0b\x0a\x03job\x12\x04api2');
     assert.equal(cache.find(view(other), 0, other.length, 42), -1, 'same hash, other bytes');
     assert.notEqual(regionHash(view(bytes), 0, bytes.length), regionHash(view(other), 0, other.length));
+
+    const used = cache.usedBytes;
+    cache.clear();
+    assert.equal(cache.find(view(Buffer.from(bytes)), 0, bytes.length, 42), -1, 'cleared');
+    assert.ok(cache.usedBytes < used);
+    cache.add(other, 0, other.length, 42, 9, labels, 0, Int32Array.of(0), 1);
+    const entry = cache.find(view(other), 0, other.length, 42);
+    assert.equal(cache.shardHash(entry), 9, 'the memory is reused for new entries');
   });
 
   test('a known label set with a bad sample is rejected naming the series', async () => {
