@@ -38,7 +38,7 @@ export interface S3PutOptions {
 }
 
 /** An S3 answer other than success, shaped as the SDK's errors are so that `AwsAccessError` reads its code and status. */
-export class S3ResponseError extends Error {
+class S3ResponseError extends Error {
   readonly $metadata: { httpStatusCode: number };
 
   constructor(code: string, status: number, message: string) {
