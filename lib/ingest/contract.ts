@@ -67,8 +67,14 @@ export interface IngestConfig {
   chunkTargetBytes: number;
 }
 
+/**
+ * All ingest asks of storage: create-if-absent writes. `S3ObjectStore` provides it, and so does
+ * `S3Put` (lib/aws/s3-put.ts), which the deployed function uses for its lower CPU cost per write.
+ */
+export type SegmentStore = Pick<ObjectStore, 'putIfAbsent'>;
+
 export interface IngestDeps {
-  store: ObjectStore;
+  store: SegmentStore;
   clock: Clock;
   logger: Logger;
   config: IngestConfig;

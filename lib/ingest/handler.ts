@@ -4,12 +4,11 @@
  * with create-if-absent. Lambda (functions/ingest.ts) and the local server (server.ts) both call it.
  */
 import { AwsAccessError } from '../aws/errors.js';
-import type { ObjectStore } from '../aws/contract.js';
 import type { Logger } from '../log/logger.js';
 import { authenticate, tenantOf } from './auth.js';
 import type { ParsedBatch } from './batch.js';
 import { checkBodySize } from './body.js';
-import type { IngestDeps, IngestRequest, IngestResponse } from './contract.js';
+import type { IngestDeps, IngestRequest, IngestResponse, SegmentStore } from './contract.js';
 import { jsonEndpoint, pyroscopeEndpoint, remoteWriteEndpoint, type Endpoint } from './endpoints.js';
 import { IngestError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, StorageUnavailableError } from './errors.js';
 import { buildSegment, type BuiltSegment } from '../segment/build.js';
@@ -98,7 +97,7 @@ export async function writeBatch(batch: ParsedBatch, tenant: string, deps: Inges
   return results.map((result, i) => ({ segment: segments[i]!, outcome: (result as PromiseFulfilledResult<'written' | 'existing'>).value }));
 }
 
-async function writeSegment(store: ObjectStore, segment: BuiltSegment, logger: Logger): Promise<'written' | 'existing'> {
+async function writeSegment(store: SegmentStore, segment: BuiltSegment, logger: Logger): Promise<'written' | 'existing'> {
   const fields = { shard: segment.shard, segmentKey: segment.key, series: segment.seriesCount, samples: segment.sampleCount };
   let result;
   try {

@@ -1,8 +1,13 @@
 /**
- * The distinct label pairs (name=value) of one remote-write request, interned by their bytes.
- * Pairs repeat heavily across a request's series (job, instance, metric names), so the scanner
- * validates each pair once, when first seen, and orders series by comparing pair ranks instead of
- * bytes. Equality is always decided on the bytes; the hash only finds candidates.
+ * The distinct label pairs (name=value) the remote-write scanner has seen, interned by their bytes.
+ * Pairs repeat heavily across a request's series (job, instance, metric names) and across requests
+ * (a sender pushes the same series every scrape), so each pair is validated once, when first seen,
+ * and series are ordered by comparing pair ranks instead of bytes. Equality is always decided on
+ * the bytes, which are copied here; the hash only finds candidates.
+ *
+ * The table outlives a request (the series cache refers to its ids) and is cleared with that cache
+ * when it grows past its budget (see series-cache.ts). Requests are scanned one at a time,
+ * synchronously, so one table serves them all.
  */
 import { compareBytes } from './bytes.js';
 
@@ -10,60 +15,87 @@ import { compareBytes } from './bytes.js';
 export const PAIR_METRIC_NAME = 1;
 export const PAIR_EMPTY_VALUE = 2;
 
-/** Tables kept from one request to the next (requests are scanned one at a time, synchronously). */
-let reusableLocation = new Int32Array(4096);
-const keepInts = 1 << 20;
-
 export class LabelPairs {
-  /** nameStart, nameEnd, valueStart, valueEnd of each pair, in `buffers[id]`. */
-  private location = reusableLocation;
-  private readonly buffers: Uint8Array[] = [];
-  private readonly byHash = new Map<number, number>();
-  /** The previous pair with the same (30-bit) hash, or -1. */
-  private readonly next: number[] = [];
-  private readonly flags: number[] = [];
+  /** Each pair's name bytes then value bytes. */
+  private bytes = new Uint8Array(1 << 16);
+  private bytesUsed = 0;
+  /** nameStart, valueStart, valueEnd of each pair in `bytes` (the name ends where the value starts). */
+  private location = new Int32Array(3 * 1024);
+  private count = 0;
+  /** Open addressing on the hash, linear probing: a pair id + 1 per slot, 0 when empty; at most half full. */
+  private slots = new Int32Array(2048);
+  private hashes = new Int32Array(1024);
+  private flags = new Uint8Array(1024);
+  /** The request that last used each pair, to collect the pairs a request uses. */
+  private usedIn = new Int32Array(1024);
+  private request = 0;
+  private readonly used: number[] = [];
+  /** Rank of each pair used by the current request, in label order. */
+  private rank = new Int32Array(1024);
 
-  get size(): number {
-    return this.buffers.length;
+  /** Roughly what the pairs take. */
+  get usedBytes(): number {
+    return this.bytesUsed + this.count * 33;
   }
 
-  /** The id of the pair with these bytes, or -1. `hash` is any hash of the pair's bytes. */
+  /** Forgets every pair, keeping the memory. */
+  clear(): void {
+    this.bytesUsed = 0;
+    this.count = 0;
+    this.slots.fill(0);
+  }
+
+  /** Starts a request: no pair is used by it yet. */
+  beginRequest(): void {
+    this.request++;
+    this.used.length = 0;
+  }
+
+  /** The id of the pair with these bytes, or -1. `hash` is any 32-bit hash of the pair's bytes. */
   find(buffer: Uint8Array, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number, hash: number): number {
-    // Small integer keys (V8 Smis) keep the map fast; collisions are resolved on the bytes.
-    let id = this.byHash.get(hash & 0x3fffffff) ?? -1;
+    const slots = this.slots;
+    const mask = slots.length - 1;
     const loc = this.location;
-    while (id >= 0) {
-      const p = id * 4;
-      const other = this.buffers[id]!;
+    const bytes = this.bytes;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const id = slots[slot]! - 1;
+      if (id < 0) return -1;
+      const p = id * 3;
       if (
-        compareBytes(buffer, nameStart, nameEnd, other, loc[p]!, loc[p + 1]!) === 0 &&
-        compareBytes(buffer, valueStart, valueEnd, other, loc[p + 2]!, loc[p + 3]!) === 0
+        this.hashes[id] === hash &&
+        compareBytes(buffer, nameStart, nameEnd, bytes, loc[p]!, loc[p + 1]!) === 0 &&
+        compareBytes(buffer, valueStart, valueEnd, bytes, loc[p + 1]!, loc[p + 2]!) === 0
       ) {
         return id;
       }
-      id = this.next[id]!;
     }
-    return -1;
   }
 
-  /** Registers a pair that `find` did not know, with its flags; returns its id. */
+  /** Registers (copies) a pair that `find` did not know, with its flags; returns its id. */
   add(buffer: Uint8Array, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number, hash: number, flags: number): number {
-    const id = this.buffers.length;
-    if (id * 4 + 4 > this.location.length) {
-      const grown = new Int32Array(this.location.length * 2);
-      grown.set(this.location);
-      this.location = grown;
+    const id = this.count++;
+    if (id === this.hashes.length) this.growPerPair();
+    const size = nameEnd - nameStart + valueEnd - valueStart;
+    if (this.bytesUsed + size > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.bytesUsed + size));
+      grown.set(this.bytes.subarray(0, this.bytesUsed));
+      this.bytes = grown;
     }
-    const p = id * 4;
-    this.location[p] = nameStart;
-    this.location[p + 1] = nameEnd;
-    this.location[p + 2] = valueStart;
-    this.location[p + 3] = valueEnd;
-    this.buffers.push(buffer);
-    this.flags.push(flags);
-    const key = hash & 0x3fffffff;
-    this.next.push(this.byHash.get(key) ?? -1);
-    this.byHash.set(key, id);
+    const p = id * 3;
+    this.location[p] = this.bytesUsed;
+    this.bytes.set(buffer.subarray(nameStart, nameEnd), this.bytesUsed);
+    this.bytesUsed += nameEnd - nameStart;
+    this.location[p + 1] = this.bytesUsed;
+    this.bytes.set(buffer.subarray(valueStart, valueEnd), this.bytesUsed);
+    this.bytesUsed += valueEnd - valueStart;
+    this.location[p + 2] = this.bytesUsed;
+    this.hashes[id] = hash;
+    this.flags[id] = flags;
+    if (this.count * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let other = 0; other < id; other++) this.insert(other);
+    }
+    this.insert(id);
     return id;
   }
 
@@ -71,27 +103,52 @@ export class LabelPairs {
     return this.flags[id]!;
   }
 
-  /** Each pair's rank in label order (name bytes, then value bytes): equal ranks are equal pairs. */
-  ranks(): Int32Array {
-    const count = this.buffers.length;
-    const loc = this.location;
-    const buffers = this.buffers;
-    const ids = Array.from({ length: count }, (_, i) => i);
-    ids.sort((a, b) => {
-      const pa = a * 4;
-      const pb = b * 4;
-      return (
-        compareBytes(buffers[a]!, loc[pa]!, loc[pa + 1]!, buffers[b]!, loc[pb]!, loc[pb + 1]!) ||
-        compareBytes(buffers[a]!, loc[pa + 2]!, loc[pa + 3]!, buffers[b]!, loc[pb + 2]!, loc[pb + 3]!)
-      );
-    });
-    const rank = new Int32Array(count);
-    ids.forEach((id, r) => (rank[id] = r));
-    return rank;
+  /** Notes that the current request uses this pair. */
+  markUsed(id: number): void {
+    if (this.usedIn[id] !== this.request) {
+      this.usedIn[id] = this.request;
+      this.used.push(id);
+    }
   }
 
-  /** Hands the grown table to the next request (unless it grew unusually large). */
-  release(): void {
-    if (this.location.length <= keepInts) reusableLocation = this.location;
+  /**
+   * Ranks the pairs the current request uses in label order (name bytes, then value bytes): equal
+   * ranks are equal pairs. Returns how many there are and the rank of each, indexed by pair id.
+   */
+  rankUsed(): { count: number; rank: Int32Array } {
+    const loc = this.location;
+    const bytes = this.bytes;
+    const used = this.used;
+    used.sort((a, b) => {
+      const pa = a * 3;
+      const pb = b * 3;
+      return (
+        compareBytes(bytes, loc[pa]!, loc[pa + 1]!, bytes, loc[pb]!, loc[pb + 1]!) ||
+        compareBytes(bytes, loc[pa + 1]!, loc[pa + 2]!, bytes, loc[pb + 1]!, loc[pb + 2]!)
+      );
+    });
+    if (this.rank.length < this.hashes.length) this.rank = new Int32Array(this.hashes.length);
+    for (let r = 0; r < used.length; r++) this.rank[used[r]!] = r;
+    return { count: used.length, rank: this.rank };
+  }
+
+  private insert(id: number): void {
+    const mask = this.slots.length - 1;
+    let slot = this.hashes[id]! & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = id + 1;
+  }
+
+  private growPerPair(): void {
+    const size = this.hashes.length * 2;
+    const grow = <T extends Int32Array | Uint8Array>(from: T, make: (n: number) => T, n: number): T => {
+      const to = make(n);
+      to.set(from);
+      return to;
+    };
+    this.hashes = grow(this.hashes, (n) => new Int32Array(n), size);
+    this.flags = grow(this.flags, (n) => new Uint8Array(n), size);
+    this.usedIn = grow(this.usedIn, (n) => new Int32Array(n), size);
+    this.location = grow(this.location, (n) => new Int32Array(n), size * 3);
   }
 }

@@ -23,7 +23,8 @@ import type { ParsedBatch } from './batch.js';
 import { noneDropped } from './batch.js';
 import { compareBytes, concatRanges, equalsBytes } from './bytes.js';
 import { InvalidSeriesDataError } from './errors.js';
-import { LabelPairs, PAIR_EMPTY_VALUE, PAIR_METRIC_NAME } from './label-pairs.js';
+import { PAIR_EMPTY_VALUE, PAIR_METRIC_NAME } from './label-pairs.js';
+import { regionHash, SeriesCache } from './series-cache.js';
 import type { EncodedSeries } from '../segment/build.js';
 import { varintLength, writeVarint } from '../segment/encode.js';
 import { WIRE_BYTES, WIRE_FIXED64, WIRE_VARINT, WireReader } from './wire.js';
@@ -74,6 +75,13 @@ export function parseRemoteWrite(body: Uint8Array, options: RemoteWriteOptions):
 const reusable = { labels: new Int32Array(16384), pairOfLabel: new Int32Array(4096) };
 const keepInts = 1 << 20;
 
+/**
+ * Label sets checked in earlier requests (series-cache.ts), cleared when they take more than
+ * `seriesCacheBudget` bytes: 64 MiB holds some 200,000 series of the bench's shape.
+ */
+const known = new SeriesCache();
+const seriesCacheBudget = 64 << 20;
+
 class Scan {
   private labels = reusable.labels;
   private labelLength = 0;
@@ -82,7 +90,9 @@ class Scan {
   private readonly reader: WireReader;
   /** The distinct label pair of each entry of the label table (same index / 4). */
   private pairOfLabel = reusable.pairOfLabel;
-  private readonly pairs = new LabelPairs();
+  private readonly cache: SeriesCache;
+  private readonly pairs;
+  private readonly view: DataView;
   /** Rank of each pair in label order, set before sorting. */
   private pairRank: Int32Array = new Int32Array(0);
 
@@ -91,6 +101,11 @@ class Scan {
     private readonly options: RemoteWriteOptions,
   ) {
     this.reader = new WireReader(body, 0, body.length);
+    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    if (known.usedBytes > seriesCacheBudget) known.clear();
+    this.cache = known;
+    this.pairs = known.pairs;
+    this.pairs.beginRequest();
   }
 
   run(): ParsedBatch {
@@ -101,7 +116,7 @@ class Scan {
       if (field === 1) {
         if ((tag & 7) !== WIRE_BYTES) r.fail('WriteRequest.timeseries is not length-delimited');
         const end = r.bytesEnd();
-        const series = this.scanSeries(this.body, r.pos, end, r);
+        const series = this.scanSeries(this.body, r.pos, end, r, true);
         r.pos = end;
         r.end = this.body.length;
         if (series !== undefined) this.series.push(series);
@@ -114,19 +129,43 @@ class Scan {
     const batch = this.group(this.sortAndMerge());
     if (this.labels.length <= keepInts) reusable.labels = this.labels;
     if (this.pairOfLabel.length <= keepInts) reusable.pairOfLabel = this.pairOfLabel;
-    this.pairs.release();
     return batch;
   }
 
   /**
    * Scans one TimeSeries in buffer[start, end) with reader `r` (whose range it changes). Returns
-   * undefined for a series with no float samples. Rebuilds series that need it.
+   * undefined for a series with no float samples. Rebuilds series that need it. With `cached`
+   * (series in the request body), label fields that lead the series are looked up in the series
+   * cache first, and kept there once checked.
    */
-  private scanSeries(buffer: Uint8Array, start: number, end: number, r: WireReader): ScannedSeries | undefined {
+  private scanSeries(buffer: Uint8Array, start: number, end: number, r: WireReader, cached: boolean): ScannedSeries | undefined {
     r.pos = start;
     r.end = end;
     const labelOffset = this.labelLength;
     let labelCount = 0;
+    // The leading label fields: [start, labelsEnd).
+    let labelsEnd = start;
+    let labelsHash = 0;
+    let hit = -1;
+    if (cached) {
+      while (r.pos < end && buffer[r.pos] === 0x0a) {
+        r.pos++;
+        r.pos = r.bytesEnd();
+      }
+      labelsEnd = r.pos;
+      r.pos = start;
+      if (labelsEnd > start) {
+        labelsHash = regionHash(this.view, start, labelsEnd);
+        hit = this.cache.find(this.view, start, labelsEnd, labelsHash);
+      }
+      if (hit >= 0) {
+        labelCount = this.cache.labelCount(hit);
+        this.reserveLabels(labelCount);
+        this.cache.fill(hit, start, this.labels, labelOffset, this.pairOfLabel);
+        this.labelLength = labelOffset + labelCount * 4;
+        r.pos = labelsEnd;
+      }
+    }
     let sampleCount = 0;
     let minTimeMs = Number.POSITIVE_INFINITY;
     let maxTimeMs = Number.NEGATIVE_INFINITY;
@@ -139,6 +178,11 @@ class Scan {
       const tag = r.uint32();
       const field = tag >>> 3;
       if (field === 1) {
+        if (hit >= 0) {
+          // A label after the samples: the cached set is not the whole set. Scan it the long way.
+          this.labelLength = labelOffset;
+          return this.scanSeries(buffer, start, end, r, false);
+        }
         if ((tag & 7) !== WIRE_BYTES) r.fail('TimeSeries.labels is not length-delimited');
         const labelEnd = r.bytesEnd();
         this.scanLabel(r, labelEnd);
@@ -176,8 +220,22 @@ class Scan {
       return undefined;
     }
 
-    const check = this.checkLabels(buffer, labelOffset, labelCount);
-    if (check.rebuild || unsortedSamples) {
+    let hash: number;
+    if (hit >= 0) {
+      hash = this.cache.shardHash(hit);
+    } else {
+      const check = this.checkLabels(buffer, labelOffset, labelCount);
+      if (check.rebuild) {
+        this.labelLength = labelOffset;
+        return this.rebuild([{ buffer, start, end, ranges }]);
+      }
+      hash = check.hash;
+      // Kept only when the leading label fields were all of the labels.
+      if (labelsEnd > start && this.labels[labelOffset + labelCount * 4 - 1]! <= labelsEnd) {
+        this.cache.add(buffer, start, labelsEnd, labelsHash, hash, this.labels, labelOffset, this.pairOfLabel, labelCount);
+      }
+    }
+    if (unsortedSamples) {
       this.labelLength = labelOffset;
       return this.rebuild([{ buffer, start, end, ranges }]);
     }
@@ -186,7 +244,7 @@ class Scan {
       byteLength = 0;
       for (let i = 0; i < ranges.length; i += 2) byteLength += ranges[i + 1]! - ranges[i]!;
     }
-    return { buffer, start, end, ranges, byteLength, sampleCount, minTimeMs, maxTimeMs, labelOffset, labelCount, hash: check.hash };
+    return { buffer, start, end, ranges, byteLength, sampleCount, minTimeMs, maxTimeMs, labelOffset, labelCount, hash };
   }
 
   /** Records one label's name and value ranges; a field given twice keeps the last, as protobuf does. */
@@ -214,11 +272,7 @@ class Scan {
       }
     }
     r.end = outerEnd;
-    if (this.labelLength + 4 > this.labels.length) {
-      const grown = new Int32Array(this.labels.length * 2);
-      grown.set(this.labels);
-      this.labels = grown;
-    }
+    this.reserveLabels(1);
     const table = this.labels;
     const at = this.labelLength;
     table[at] = nameStart;
@@ -226,6 +280,21 @@ class Scan {
     table[at + 2] = valueStart;
     table[at + 3] = valueEnd;
     this.labelLength = at + 4;
+  }
+
+  /** Makes room for `count` more labels in the label table and the pair-of-label table. */
+  private reserveLabels(count: number): void {
+    const needed = this.labelLength + count * 4;
+    if (needed > this.labels.length) {
+      const grown = new Int32Array(Math.max(this.labels.length * 2, needed));
+      grown.set(this.labels);
+      this.labels = grown;
+    }
+    if (this.pairOfLabel.length * 4 < this.labels.length) {
+      const grown = new Int32Array(this.labels.length / 4);
+      grown.set(this.pairOfLabel);
+      this.pairOfLabel = grown;
+    }
   }
 
   /**
@@ -237,11 +306,6 @@ class Scan {
     let rebuild = false;
     let hasName = false;
     let hash = 0x811c9dc5;
-    if (this.pairOfLabel.length * 4 < this.labels.length) {
-      const grown = new Int32Array(this.labels.length / 4);
-      grown.set(this.pairOfLabel);
-      this.pairOfLabel = grown;
-    }
     for (let i = 0; i < count; i++) {
       const at = offset + i * 4;
       const nameStart = table[at]!;
@@ -270,6 +334,7 @@ class Scan {
         pair = this.pairs.add(buffer, nameStart, nameEnd, valueStart, valueEnd, pairHash, newFlags);
       }
       this.pairOfLabel[at >>> 2] = pair;
+      this.pairs.markUsed(pair);
       const flags = this.pairs.flagsOf(pair);
       if ((flags & PAIR_EMPTY_VALUE) !== 0) rebuild = true;
       if ((flags & PAIR_METRIC_NAME) !== 0) hasName = true;
@@ -369,25 +434,68 @@ class Scan {
       out.set(piece.bytes.subarray(piece.start, piece.end), offset);
       offset += piece.end - piece.start;
     }
-    const rebuilt = this.scanSeries(out, 0, out.length, new WireReader(out, 0, out.length));
+    const rebuilt = this.scanSeries(out, 0, out.length, new WireReader(out, 0, out.length), false);
     if (rebuilt === undefined) throw new Error('a rebuilt series lost its samples'); // cannot happen: samples are kept
     return rebuilt;
   }
 
-  /** Sorts the series by label set and merges any that share one. */
+  /**
+   * Sorts the series by label set and merges any that share one. Each series' first few pair ranks
+   * (plus one, so that a missing label sorts first) are packed with its index into one exact double,
+   * and a Float64Array sorts those natively, much cheaper than a comparator sort. Only series whose
+   * packed prefixes tie are compared label by label.
+   */
   private sortAndMerge(): ScannedSeries[] {
+    const ranked = this.pairs.rankUsed();
+    this.pairRank = ranked.rank;
     const all = this.series;
-    this.pairRank = this.pairs.ranks();
+    const n = all.length;
+    const indexBits = bitsFor(n);
+    const rankBits = bitsFor(ranked.count + 1);
+    const indexScale = 2 ** indexBits;
+    const rankScale = 2 ** rankBits;
+    // Doubles hold integers exactly up to 2^53. (With none packed, all prefixes tie and compare sorts.)
+    const packed = Math.max(0, Math.floor((53 - indexBits) / rankBits));
     const compare = (a: ScannedSeries, b: ScannedSeries) => this.compareSeries(a, b);
-    let sorted = true;
-    for (let i = 1; i < all.length && sorted; i++) sorted = compare(all[i - 1]!, all[i]!) < 0;
-    if (sorted) return all;
-    all.sort(compare);
+    const pairs = this.pairOfLabel;
+    const rank = this.pairRank;
+    const keys = new Float64Array(n);
+    let maxLabels = 0;
+    for (let i = 0; i < n; i++) {
+      const one = all[i]!;
+      const first = one.labelOffset >>> 2;
+      let key = 0;
+      for (let l = 0; l < packed; l++) key = key * rankScale + (l < one.labelCount ? rank[pairs[first + l]!]! + 1 : 0);
+      keys[i] = key * indexScale + i;
+      if (one.labelCount > maxLabels) maxLabels = one.labelCount;
+    }
+    keys.sort();
+    const sorted = new Array<ScannedSeries>(n);
+    const prefixes = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const prefix = Math.floor(keys[i]! / indexScale);
+      prefixes[i] = prefix;
+      sorted[i] = all[keys[i]! - prefix * indexScale]!;
+    }
+    // With every label packed, equal prefixes are equal label sets; otherwise tied runs are sorted by compare.
+    const complete = maxLabels <= packed;
+    const same = complete ? (i: number, j: number) => prefixes[i] === prefixes[j] : (i: number, j: number) => prefixes[i] === prefixes[j] && compare(sorted[i]!, sorted[j]!) === 0;
+    if (!complete) {
+      for (let i = 0; i < n; ) {
+        let j = i + 1;
+        while (j < n && prefixes[j] === prefixes[i]) j++;
+        if (j - i > 1) {
+          const run = sorted.slice(i, j).sort(compare);
+          for (let k = 0; k < run.length; k++) sorted[i + k] = run[k]!;
+        }
+        i = j;
+      }
+    }
     const out: ScannedSeries[] = [];
-    for (let i = 0; i < all.length; ) {
+    for (let i = 0; i < n; ) {
       let j = i + 1;
-      while (j < all.length && compare(all[i]!, all[j]!) === 0) j++;
-      out.push(j === i + 1 ? all[i]! : this.rebuild(all.slice(i, j)));
+      while (j < n && same(i, j)) j++;
+      out.push(j === i + 1 ? sorted[i]! : this.rebuild(sorted.slice(i, j)));
       i = j;
     }
     return out;
@@ -398,7 +506,7 @@ class Scan {
     let sampleCount = 0;
     const { shardCount } = this.options;
     for (const one of series) {
-      const shard = one.hash % shardCount;
+      const shard = one.hash - Math.floor(one.hash / shardCount) * shardCount; // a uint32 may be a double: no float %
       let list = shards.get(shard);
       if (list === undefined) shards.set(shard, (list = []));
       list.push(one);
@@ -467,6 +575,11 @@ function scanSampleTime(r: WireReader, end: number): number {
 }
 
 
+
+/** Bits needed to hold the numbers 0 .. count-1 (at least one). */
+function bitsFor(count: number): number {
+  return Math.max(1, Math.ceil(Math.log2(count)));
+}
 
 function isMetricName(buffer: Uint8Array, start: number, end: number): boolean {
   if (end === start || (byteClass[buffer[start]!]! & METRIC_START) === 0) return false;

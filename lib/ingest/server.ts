@@ -5,10 +5,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ObjectStore } from '../aws/contract.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { ingestConfig } from './config.js';
-import type { Clock, IngestConfig, IngestDeps, IngestRequest, IngestResponse } from './contract.js';
+import type { Clock, IngestConfig, IngestDeps, IngestRequest, IngestResponse, SegmentStore } from './contract.js';
 import { PayloadTooLargeError } from './errors.js';
 import { errorResponse, handleIngest } from './handler.js';
 
@@ -17,7 +16,7 @@ export interface IngestServerOptions {
   host?: string;
   /** Default 8080; 0 picks a free port. */
   port?: number;
-  store: ObjectStore;
+  store: SegmentStore;
   config?: IngestConfig;
   logger?: Logger;
   clock?: Clock;

@@ -5,7 +5,7 @@
  * decoded series (the CLI, tests) and goes through the same writer.
  *
  * The id is a ULID whose time part is the segment's newest sample (the data's time, not the
- * writer's) and whose 80-bit random part is a SHA-256 of (tenant, shard, encoded series). The
+ * writer's) and whose 80-bit random part is a SHA-256 of (tenant, shard, the series entries). The
  * container comes from format.ts' `sealChunk` and `assembleFile`: the file is what `FileWriter`
  * would write.
  */
@@ -38,14 +38,15 @@ export function contentUlid(timeMs: number, digest: Uint8Array): string {
   return time + random;
 }
 
-/** The content digest of a segment: tenant, shard and each encoded series entry, length-prefixed. */
-export function segmentDigest(tenant: string, shard: number, entries: Iterable<Uint8Array>): Uint8Array {
+/**
+ * The content digest of a segment: tenant, shard, then its decoded chunks, which are the series
+ * entries back to back. Each entry is a length-delimited protobuf field (tag, length, bytes), so
+ * the concatenation is unambiguous without a length prefix of its own, and each chunk is hashed in
+ * one call rather than entry by entry.
+ */
+export function segmentDigest(tenant: string, shard: number, decodedChunks: readonly Uint8Array[]): Uint8Array {
   const hash = createHash('sha256').update(`${tenant}\n${shard}\n`);
-  const length = Buffer.alloc(4);
-  for (const entry of entries) {
-    length.writeUInt32LE(entry.length);
-    hash.update(length).update(entry);
-  }
+  for (const chunk of decodedChunks) hash.update(chunk);
   return hash.digest();
 }
 
@@ -142,8 +143,6 @@ export function buildSegment(identity: SegmentIdentity, series: readonly Encoded
   if (series.length === 0) throw new RangeError('a segment needs at least one series');
   const chunks: Uint8Array[] = [];
   const decodedChunks: Uint8Array[] = [];
-  // Where each series entry starts in its decoded chunk, chunk by chunk (for the content digest).
-  const entryStarts: number[][] = [];
   let sampleCount = 0;
   let minTimeMs = Number.POSITIVE_INFINITY;
   let maxTimeMs = Number.NEGATIVE_INFINITY;
@@ -164,11 +163,9 @@ export function buildSegment(identity: SegmentIdentity, series: readonly Encoded
       last++;
     }
     const decoded = new Uint8Array(size);
-    const starts: number[] = [];
     let offset = 0;
     for (let i = first; i < last; i++) {
       const one = series[i]!;
-      starts.push(offset);
       decoded[offset++] = seriesEntryTag;
       offset = writeVarint(decoded, offset, one.byteLength);
       const { ranges, buffer } = one;
@@ -186,11 +183,10 @@ export function buildSegment(identity: SegmentIdentity, series: readonly Encoded
       if (one.maxTimeMs > maxTimeMs) maxTimeMs = one.maxTimeMs;
     }
     decodedChunks.push(decoded);
-    entryStarts.push(starts);
     chunks.push(sealChunk(decoded));
     first = last;
   }
-  const id = contentUlid(maxTimeMs, segmentDigest(identity.tenant, identity.shard, entries(decodedChunks, entryStarts)));
+  const id = contentUlid(maxTimeMs, segmentDigest(identity.tenant, identity.shard, decodedChunks));
   const bytes = assembleFile(
     {
       tenant: identity.tenant,
@@ -209,13 +205,6 @@ export function buildSegment(identity: SegmentIdentity, series: readonly Encoded
     chunks,
   );
   return { key: segmentKey(identity.tenant, identity.shard, id), shard: identity.shard, id, bytes, seriesCount: series.length, sampleCount, minTimeMs, maxTimeMs };
-}
-
-function* entries(decodedChunks: readonly Uint8Array[], entryStarts: readonly number[][]): Generator<Uint8Array> {
-  for (const [c, decoded] of decodedChunks.entries()) {
-    const starts = entryStarts[c]!;
-    for (let i = 0; i < starts.length; i++) yield decoded.subarray(starts[i]!, starts[i + 1] ?? decoded.length);
-  }
 }
 
 function entrySize(series: EncodedSeries): number {

@@ -9,6 +9,7 @@ import snappy from 'snappyjs';
 import { prometheus } from '../../lib/gen/prometheus.js';
 import { handleIngest } from '../../lib/ingest/handler.js';
 import { parseRemoteWrite } from '../../lib/ingest/remote-write.js';
+import { regionHash, SeriesCache } from '../../lib/ingest/series-cache.js';
 import { shardOf, sortLabels } from '../../lib/segment/labels.js';
 import {
   labelKey,
@@ -104,6 +105,33 @@ describe('remote write: what is stored', () => {
     assert.equal(segments.reduce((n, s) => n + s.series.length, 0), input.length);
   });
 
+  test('series with more labels than the sort packs into one key are ordered and merged by all of them', async () => {
+    // 16 labels of up to 8 values each: too many ranks to pack every label, so prefixes tie and the
+    // later labels decide; some series are sent twice, in another place, with other samples.
+    let seed = 7;
+    const random = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+    const labelSets = Array.from({ length: 400 }, (_, i) => [
+      ['__name__', `m${i % 3}`],
+      ...Array.from({ length: 15 }, (_, l): [string, string] => [`l${String(l).padStart(2, '0')}`, `v${l < 6 ? i % 2 : random(8)}`]),
+    ] as Array<[string, string]>);
+    const input: TimeSeriesInput[] = labelSets.map((labels, i) => ({ labels, samples: [[now - 10_000 + i, i]] }));
+    for (let i = 0; i < 40; i++) input.push({ labels: labelSets[i * 7]!, samples: [[now - 20_000 - i, -i]] });
+    for (let i = input.length - 1; i > 0; i--) {
+      const j = random(i + 1);
+      [input[i], input[j]] = [input[j]!, input[i]!];
+    }
+    const { response, segments } = await push(input);
+    assert.equal(response.status, 204, response.body);
+    // storedSegments reads with the format's validating reader, which refuses series out of label order.
+    const expected = new Map<string, Array<[number, number]>>();
+    for (const one of input) {
+      const key = labelKey(one.labels as Array<[string, string]>);
+      expected.set(key, [...(expected.get(key) ?? []), ...one.samples].sort((a, b) => a[0] - b[0]));
+    }
+    assert.ok(expected.size < input.length, 'some label sets repeat');
+    assert.deepEqual(new Map([...seriesMap(segments)].sort()), new Map([...expected].sort()));
+  });
+
   test('matches an independent decode for random requests (property)', async () => {
     const labelName = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/).filter((n) => n !== '__name__');
     const series = fc.record({
@@ -183,6 +211,81 @@ describe('remote write: rejections write nothing', () => {
   test('one bad series rejects the whole request', () =>
     rejected(remoteWriteRequest(writeRequestBytes([up('a'), up('b'), { labels: { __name__: 'x y' }, samples: [[now, 1]] }])), 400, /"x y" is not valid/));
 });
+
+describe('remote write: label sets seen in earlier requests (the series cache)', () => {
+  // Label values unique to this block, so that the first push of each test is a miss.
+  const fresh = (name: string) => `${name}-${Math.random().toString(36).slice(2)}`;
+
+  test('a repeated request stores the same bytes under the same keys as its first push', async () => {
+    const job = fresh('repeat');
+    const input = Array.from({ length: 30 }, (_, i) => ({ labels: { __name__: `m${i % 4}`, instance: `i${i}`, job }, samples: [[now - 1000, i]] as Array<[number, number]> }));
+    const first = await push(input);
+    const second = await push(input);
+    assert.equal(second.response.status, 204);
+    assert.deepEqual([...second.deps.store.objects].map(([key, { body }]) => [key, Buffer.from(body)]), [...first.deps.store.objects].map(([key, { body }]) => [key, Buffer.from(body)]));
+  });
+
+  test('a label set that differs from a known one in a single byte is checked as new', async () => {
+    const job = fresh('near');
+    await push([up(job)]);
+    const twin = `${job.slice(0, -1)}${job.endsWith('x') ? 'y' : 'x'}`;
+    const { response, segments } = await push([up(job), up(twin)]);
+    assert.equal(response.status, 204);
+    assert.deepEqual([...seriesMap(segments).keys()].sort(), [labelKey([['__name__', 'up'], ['job', job]]), labelKey([['__name__', 'up'], ['job', twin]])].sort());
+    await rejected(remoteWriteRequest(writeRequestBytes([up(job), { labels: { __name__: 'up', job: `${job}-bad`, 'bad-name': 'x' }, samples: [[now, 1]] }])), 400, /label name "bad-name"/);
+  });
+
+  test('a cache entry is found by its bytes only, never by its hash alone', () => {
+    const cache = new SeriesCache();
+    const bytes = Buffer.from('\x0a\x0b\x0a\x03job\x12\x04api1');
+    const labels = Int32Array.of(4, 7, 9, 13);
+    cache.add(bytes, 0, bytes.length, 42, 7, labels, 0, Int32Array.of(0), 1);
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+    assert.ok(cache.find(view(Buffer.from(bytes)), 0, bytes.length, 42) >= 0);
+    const other = Buffer.from('\x0a\x0b\x0a\x03job\x12\x04api2');
+    assert.equal(cache.find(view(other), 0, other.length, 42), -1, 'same hash, other bytes');
+    assert.notEqual(regionHash(view(bytes), 0, bytes.length), regionHash(view(other), 0, other.length));
+
+    const used = cache.usedBytes;
+    cache.clear();
+    assert.equal(cache.find(view(Buffer.from(bytes)), 0, bytes.length, 42), -1, 'cleared');
+    assert.ok(cache.usedBytes < used);
+    cache.add(other, 0, other.length, 42, 9, labels, 0, Int32Array.of(0), 1);
+    const entry = cache.find(view(other), 0, other.length, 42);
+    assert.equal(cache.shardHash(entry), 9, 'the memory is reused for new entries');
+  });
+
+  test('a known label set with a bad sample is rejected naming the series', async () => {
+    const job = fresh('future');
+    await push([up(job)]);
+    await rejected(remoteWriteRequest(writeRequestBytes([up(job, [[now + 3_600_001, 1]])])), 400, new RegExp(`series up\\{job="${job}"\\}: timestamp .* too far in the future`));
+  });
+
+  test('a known label set followed by another label field after the samples keeps every label', async () => {
+    const job = fresh('trailing');
+    await push([up(job)]);
+    // TimeSeries fields in the order labels, samples, label: the cached leading labels are not the whole set.
+    const timeSeries = Buffer.concat([
+      prometheus.TimeSeries.encode({ labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: job }], samples: [{ timestamp: now - 1000, value: 1 }] }).finish(),
+      prometheus.TimeSeries.encode({ labels: [{ name: 'zone', value: 'b' }] }).finish(),
+    ]);
+    const deps = testDeps();
+    const response = await handleIngest(remoteWriteRequest(Buffer.concat([Uint8Array.of(0x0a), varint(timeSeries.length), timeSeries])), deps);
+    const segments = storedSegments(deps.store);
+    assert.equal(response.status, 204, response.body);
+    assert.deepEqual([...seriesMap(segments).keys()], [labelKey([['__name__', 'up'], ['job', job], ['zone', 'b']])]);
+  });
+});
+
+function varint(value: number): Uint8Array {
+  const out: number[] = [];
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80);
+    value >>>= 7;
+  }
+  out.push(value);
+  return Uint8Array.from(out);
+}
 
 /** The decoded body (SeriesBody) of a single-chunk segment file. */
 function chunkBytes(file: Uint8Array): Uint8Array {

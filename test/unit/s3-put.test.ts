@@ -1,0 +1,80 @@
+/**
+ * S3Put's signing set-up and key encoding, without the network: the signer checked against the
+ * worked example in AWS's SigV4 documentation for S3, keys encoded as S3 signs them.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createS3Client } from '../../lib/aws/clients.js';
+import { encodeKey, putTarget, s3Signer } from '../../lib/aws/s3-put.js';
+
+describe('S3Put signing', () => {
+  test('the signer reproduces the GET Object example of the S3 SigV4 documentation', async () => {
+    // "Signature Calculations for the Authorization Header: Transferring Payload in a Single Chunk",
+    // example GET Object (docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html).
+    const signer = s3Signer({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, 'us-east-1');
+    const signed = await signer.sign(
+      {
+        method: 'GET',
+        protocol: 'https:',
+        hostname: 'examplebucket.s3.amazonaws.com',
+        path: `/${encodeKey('test.txt')}`,
+        query: {},
+        headers: {
+          host: 'examplebucket.s3.amazonaws.com',
+          range: 'bytes=0-9',
+          'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        },
+      },
+      { signingDate: new Date('2013-05-24T00:00:00Z') },
+    );
+    assert.equal(signed.headers['x-amz-date'], '20130524T000000Z');
+    assert.equal(
+      signed.headers['authorization'],
+      'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, ' +
+        'SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, ' +
+        'Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+    );
+  });
+
+  test('a session token is sent and signed', async () => {
+    const signer = s3Signer({ accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token/with+chars' }, 'eu-west-1');
+    const signed = await signer.sign(
+      { method: 'PUT', protocol: 'https:', hostname: 'b.s3.eu-west-1.amazonaws.com', path: '/k', query: {}, headers: { host: 'b.s3.eu-west-1.amazonaws.com', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+      { signingDate: new Date('2026-01-01T00:00:00Z') },
+    );
+    assert.equal(signed.headers['x-amz-security-token'], 'token/with+chars');
+    assert.match(signed.headers['authorization'] ?? '', /SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,/);
+  });
+});
+
+describe('S3Put endpoints', () => {
+  const credentials = { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' };
+
+  test('on AWS: virtual-hosted style on the regional endpoint, over HTTPS', async () => {
+    const target = await putTarget(createS3Client({ AWS_REGION: 'eu-west-1', ...credentials }), 'strata-prod-data');
+    assert.deepEqual([target.protocol, target.hostname, target.port, target.basePath], ['https:', 'strata-prod-data.s3.eu-west-1.amazonaws.com', undefined, '']);
+  });
+
+  test('on AWS: a bucket name that cannot be a host name goes in the path', async () => {
+    const target = await putTarget(createS3Client({ AWS_REGION: 'eu-west-1', ...credentials }), 'strata.prod.data');
+    assert.deepEqual([target.hostname, target.basePath], ['s3.eu-west-1.amazonaws.com', '/strata.prod.data']);
+  });
+
+  test('with AWS_ENDPOINT_URL (LocalStack, the embedded stack): path style on that endpoint', async () => {
+    const target = await putTarget(createS3Client({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_REGION: 'us-east-1' }), 'strata-dev-data');
+    assert.deepEqual([target.protocol, target.hostname, target.port, target.basePath], ['http:', '127.0.0.1', 4566, '/strata-dev-data']);
+  });
+
+  test('the retry budget is the client\'s: AWS_MAX_ATTEMPTS, or Strata\'s default of 5', async () => {
+    assert.equal((await putTarget(createS3Client({ AWS_REGION: 'eu-west-1', AWS_MAX_ATTEMPTS: '2', ...credentials }), 'b')).maxAttempts, 2);
+    assert.equal((await putTarget(createS3Client({ AWS_REGION: 'eu-west-1', ...credentials }), 'b')).maxAttempts, 5);
+  });
+});
+
+describe('S3Put key encoding', () => {
+  test('keys are percent-encoded per segment as S3 signs them, slashes kept', () => {
+    assert.equal(encodeKey('segments/team-a/3/01JD5Z3Q4R8X9V2W6T7Y0K1M3N.seg'), 'segments/team-a/3/01JD5Z3Q4R8X9V2W6T7Y0K1M3N.seg');
+    assert.equal(encodeKey('test$file.text'), 'test%24file.text');
+    assert.equal(encodeKey("a b+c/(x)!*'~_.-/ü"), 'a%20b%2Bc/%28x%29%21%2A%27~_.-/%C3%BC');
+  });
+});
