@@ -15,7 +15,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createCompactorHandler } from '../functions/compactor.js';
 import { createPlannerHandler } from '../functions/planner.js';
 import { createS3Client, createSqsClient, type Env } from '../lib/aws/clients.js';
-import { S3Put } from '../lib/aws/s3-put.js';
+import { S3Direct } from '../lib/aws/s3-direct.js';
 import { ingestConfigFromEnv } from '../lib/ingest/config.js';
 import { startIngestServer } from '../lib/ingest/server.js';
 import { newInvocationStats, recordInvocation, startQueueRunner, type InvocationStats, type QueueRunnerOptions, type RunnerStats } from '../lib/local/runner.js';
@@ -81,7 +81,7 @@ if (running !== undefined) {
 
 async function start(): Promise<{ url?: string; stats(): Omit<FunctionWorkerStats, 'cpuMs'>; stop(): Promise<void> }> {
   if (data.functionName === 'ingest') {
-    const store = new S3Put(createS3Client(data.env), data.bucket);
+    const store = new S3Direct(createS3Client(data.env), data.bucket);
     const server = await startIngestServer({
       host: data.host,
       port: data.port,

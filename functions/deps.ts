@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createS3Client, createSqsClient, type Env } from '../lib/aws/clients.js';
-import { S3ObjectStore } from '../lib/aws/s3.js';
+import { DirectS3ObjectStore } from '../lib/aws/s3-direct.js';
 import { secretsManagerReader } from '../lib/aws/secrets.js';
 import { SqsMessageQueue } from '../lib/aws/sqs.js';
 import type { DeliveryDeps } from '../lib/export/delivery.js';
@@ -22,7 +22,7 @@ import type { RulesSnapshotProvider } from '../lib/plan/rules.js';
 export interface PipelineDeps extends ShardStateDeps {
   config: PlannerConfig;
   cas: CasOptions;
-  store: S3ObjectStore;
+  store: DirectS3ObjectStore;
   jobs: SqsMessageQueue;
   logger: Logger;
   limits: PlanLimits;
@@ -35,7 +35,7 @@ export interface PipelineDeps extends ShardStateDeps {
 export function pipelineDeps(env: Env, functionName: string, logger?: Logger): PipelineDeps {
   const config = plannerConfigFromEnv(env);
   const log = logger ?? jsonLogger({ level: config.logLevel, fields: { function: functionName } });
-  const store = new S3ObjectStore(createS3Client(env), config.bucket);
+  const store = new DirectS3ObjectStore(createS3Client(env), config.bucket);
   const rulesLocation = env['STRATA_RULES']?.trim();
   const remoteWrite = remoteWriteConfigFromEnv(env, { readSecret: secretsManagerReader(env) });
   const reservedLabels = remoteWrite?.tenantRouting.mode === 'label' ? [remoteWrite.tenantRouting.label] : [];

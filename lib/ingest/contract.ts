@@ -69,7 +69,7 @@ export interface IngestConfig {
 
 /**
  * All ingest asks of storage: create-if-absent writes. `S3ObjectStore` provides it, and so does
- * `S3Put` (lib/aws/s3-put.ts), which the deployed function uses for its lower CPU cost per write.
+ * `S3Direct` (lib/aws/s3-direct.ts), which the deployed function uses for its lower CPU cost per write.
  */
 export type SegmentStore = Pick<ObjectStore, 'putIfAbsent'>;
 

@@ -4,7 +4,7 @@
  *
  * 1. Strata: 200 requests of 2,000 series × 1 sample through `handleIngest`, writing segments to
  *    the embedded stack (run in a child process so its S3 server's CPU is not counted) with
- *    `S3Put`, as the deployed function does: samples per CPU-second of this process
+ *    `S3Direct`, as the deployed function does: samples per CPU-second of this process
  *    (process.cpuUsage) and peak RSS.
  * 2. Prometheus 2.42 with --web.enable-remote-write-receiver: the same bodies POSTed to
  *    /api/v1/write; its CPU from /proc/<pid>/stat, less its idle rate; its peak RSS (VmHWM).
@@ -12,7 +12,7 @@
  *    encodeFile), both without S3, on the same bodies.
  * 4. For the analysis: the handler with an in-memory store (no S3 client at all), once more with
  *    label sets no earlier request had (so the remote-write series cache never hits), and the CPU of one
- *    PutObject through `S3Put`, through the AWS SDK v3 (S3ObjectStore), and as a bare node:http PUT
+ *    PutObject through `S3Direct`, through the AWS SDK v3 (S3ObjectStore), and as a bare node:http PUT
  *    of the same bytes.
  *
  * Environment: BENCH_REQUESTS (200), BENCH_SERIES (2000), BENCH_ROUNDS (1: repeat and keep the best).
@@ -23,7 +23,7 @@ import { createInterface } from 'node:readline';
 import snappy from 'snappyjs';
 import { createS3Client } from '../../lib/aws/clients.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
-import { S3Put } from '../../lib/aws/s3-put.js';
+import { S3Direct } from '../../lib/aws/s3-direct.js';
 import { prometheus } from '../../lib/gen/prometheus.js';
 import { decodeSnappy } from '../../lib/ingest/body.js';
 import { defaultLimits, ingestConfig } from '../../lib/ingest/config.js';
@@ -91,8 +91,8 @@ const { endpoint, bucket } = await new Promise<{ endpoint: string; bucket: strin
   createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { endpoint: string; bucket: string }));
 });
 const s3 = createS3Client({ AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1' });
-const s3Put = new S3Put(s3, bucket);
-const deps: IngestDeps = { store: s3Put, clock: Date.now, logger: silentLogger, config: ingestConfig({ shardCount }) };
+const s3Direct = new S3Direct(s3, bucket);
+const deps: IngestDeps = { store: s3Direct, clock: Date.now, logger: silentLogger, config: ingestConfig({ shardCount }) };
 
 async function runHandler(tenant: string, list: readonly Uint8Array[], with_: IngestDeps = deps): Promise<void> {
   for (const body of list) {
@@ -129,7 +129,7 @@ async function putCpuMs(put: (i: number) => Promise<unknown>): Promise<number> {
   const cpu = process.cpuUsage(before);
   return (cpu.user + cpu.system) / 1000 / 200;
 }
-const leanPutMs = await putCpuMs((i) => s3Put.putIfAbsent(`bench-put/lean/${i}`, segmentBytes));
+const leanPutMs = await putCpuMs((i) => s3Direct.putIfAbsent(`bench-put/lean/${i}`, segmentBytes));
 const sdkStore = new S3ObjectStore(s3, bucket);
 const sdkPutMs = await putCpuMs((i) => sdkStore.putIfAbsent(`bench-put/sdk/${i}`, segmentBytes));
 const agent = new Agent({ keepAlive: true });
@@ -146,7 +146,7 @@ const rawPutMs = await putCpuMs(
 );
 agent.destroy();
 child.stdin!.end();
-s3Put.destroy();
+s3Direct.destroy();
 s3.destroy();
 
 // The handler alone: the same requests with an in-memory store.
@@ -261,7 +261,7 @@ const row = (name: string, seconds: number, wall: string, rss: string) =>
   console.log(`${name.padEnd(52)}${rate(totalSamples, seconds).padStart(10)}   ${seconds.toFixed(2).padStart(6)}   ${wall.padStart(6)}   ${rss}`);
 console.log('');
 console.log(`${'remote write, same bodies'.padEnd(52)}${'samples/CPU-s'.padStart(10)}   ${'CPU s'.padStart(6)}   ${'wall s'.padStart(6)}   peak RSS`);
-row('Strata handleIngest + S3 PutObject (S3Put, embedded S3)', strataCpu, strataWall.toFixed(2), `${mb(strataPeakRss)} (bench process; ${mb(rssBeforeHandler)} before the handler ran)`);
+row('Strata handleIngest + S3 PutObject (S3Direct, embedded S3)', strataCpu, strataWall.toFixed(2), `${mb(strataPeakRss)} (bench process; ${mb(rssBeforeHandler)} before the handler ran)`);
 if (prometheusCpu !== undefined) {
   row('Prometheus 2.42 receiver (/api/v1/write)', prometheusCpu, prometheusWall.toFixed(2), mb(prometheusPeakRss));
   console.log(`ratio Strata / Prometheus: ${(strataRate / (totalSamples / prometheusCpu)).toFixed(2)}× (target ≥ 2×)`);
@@ -271,7 +271,7 @@ console.log('where the handler CPU goes');
 row('Strata handleIngest, in-memory store (no S3 client)', handlerOnlyCpu, '', '');
 row('  the same, every label set new (series cache misses)', coldCpu, '', '');
 if (prometheusCpu !== undefined) console.log(`  ratio without the S3 client: ${(totalSamples / handlerOnlyCpu / (totalSamples / prometheusCpu)).toFixed(2)}× Prometheus`);
-console.log(`  one PutObject of ${kb(segmentBytes.length)}: ${leanPutMs.toFixed(2)} ms CPU through S3Put, ${sdkPutMs.toFixed(2)} ms through the AWS SDK v3 (S3ObjectStore), ${rawPutMs.toFixed(2)} ms as an unsigned bare node:http PUT`);
+console.log(`  one PutObject of ${kb(segmentBytes.length)}: ${leanPutMs.toFixed(2)} ms CPU through S3Direct, ${sdkPutMs.toFixed(2)} ms through the AWS SDK v3 (S3ObjectStore), ${rawPutMs.toFixed(2)} ms as an unsigned bare node:http PUT`);
 console.log(`  S3 writes' share of the handler's CPU: ${(((strataCpu - handlerOnlyCpu) / strataCpu) * 100).toFixed(0)}% (${shardCount} PutObjects per request)`);
 console.log('');
 console.log(`${'segment building only, no S3'.padEnd(52)}${'samples/CPU-s'.padStart(10)}   ${'CPU s'.padStart(6)}`);

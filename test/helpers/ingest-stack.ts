@@ -1,12 +1,12 @@
 /**
  * The ingest server on the embedded stack, for integration tests: the stack on a random port,
- * Strata's bucket bootstrapped through the AWS SDK, `startIngestServer` writing through `S3Put` as
+ * Strata's bucket bootstrapped through the AWS SDK, `startIngestServer` writing through `S3Direct` as
  * the deployed function does, and a reader that lists and opens every segment through the SDK.
  */
 import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import { strataResources } from '../../lib/aws/resources.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
-import { S3Put } from '../../lib/aws/s3-put.js';
+import { S3Direct } from '../../lib/aws/s3-direct.js';
 import { ingestConfig } from '../../lib/ingest/config.js';
 import type { IngestConfig } from '../../lib/ingest/contract.js';
 import { startIngestServer, type IngestServer } from '../../lib/ingest/server.js';
@@ -32,7 +32,7 @@ export async function startIngestStack(config: IngestConfig = ingestConfig()): P
   const sqs = createSqsClient(env);
   const { bucket } = await bootstrapResources({ s3, sqs }, strataResources('ingest-test'));
   const store = new S3ObjectStore(s3, bucket);
-  const writer = new S3Put(s3, bucket);
+  const writer = new S3Direct(s3, bucket);
   const logLevel = process.env['STRATA_TEST_LOGS'] === '1' ? 'debug' : 'error';
   const server = await startIngestServer({ port: 0, store: writer, config, logger: jsonLogger({ level: logLevel }) });
   return {

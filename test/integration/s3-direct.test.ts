@@ -1,5 +1,5 @@
 /**
- * S3Put over real HTTP: against the embedded stack (what is written can be read back through the
+ * S3Direct over real HTTP: against the embedded stack (what is written can be read back through the
  * SDK; 412 and a missing bucket), and against a scripted S3 stand-in that checks every request's
  * SigV4 signature as S3 would and answers failures (5xx, throttling, resets, access denied) to
  * pin down the retries and the errors ingest turns into 503.
@@ -13,7 +13,7 @@ import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import { AwsAccessError } from '../../lib/aws/errors.js';
 import { strataResources } from '../../lib/aws/resources.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
-import { S3Put } from '../../lib/aws/s3-put.js';
+import { S3Direct } from '../../lib/aws/s3-direct.js';
 import { handleIngest } from '../../lib/ingest/handler.js';
 import { bootstrapResources } from '../../lib/local/bootstrap.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../../lib/local/stack.js';
@@ -21,11 +21,11 @@ import { remoteWriteRequest, testDeps, writeRequestBytes, now } from '../helpers
 
 const body = new Uint8Array(4096).map((_, i) => (i * 7) & 255);
 
-describe('S3Put against the embedded stack', () => {
+describe('S3Direct against the embedded stack', () => {
   let stack: EmbeddedStack;
   let bucket: string;
   let reader: S3ObjectStore;
-  let put: S3Put;
+  let put: S3Direct;
   const env = () => ({ AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: stack.region });
 
   before(async () => {
@@ -33,7 +33,7 @@ describe('S3Put against the embedded stack', () => {
     const s3 = createS3Client(env());
     ({ bucket } = await bootstrapResources({ s3, sqs: createSqsClient(env()) }, strataResources('s3put')));
     reader = new S3ObjectStore(s3, bucket);
-    put = new S3Put(createS3Client(env()), bucket);
+    put = new S3Direct(createS3Client(env()), bucket);
   });
 
   after(async () => {
@@ -58,8 +58,30 @@ describe('S3Put against the embedded stack', () => {
     assert.deepEqual((await reader.get(key))?.body, body);
   });
 
+  test('reads, ranges, heads and compare-and-swaps as the SDK-backed store does', async () => {
+    const key = 'blocks/team-a/0/L1/L1-00000001.blk';
+    const etag = await put.put(key, body, { contentType: 'application/vnd.strata.block', metadata: { Source: 'test' } });
+    const [direct, sdk] = [await put.get(key), await reader.get(key)];
+    assert.deepEqual(direct?.body, body);
+    assert.equal(direct?.etag, etag);
+    assert.equal(direct?.etag, sdk?.etag);
+    assert.equal(direct?.lastModified?.getTime(), sdk?.lastModified?.getTime());
+    assert.deepEqual(await put.head(key), await reader.head(key));
+    assert.deepEqual(await put.getRange(key, 4000, 500), { body: body.subarray(4000), size: body.length });
+    assert.deepEqual(await put.getRange(key, 0, 3), await reader.getRange(key, 0, 3));
+    await put.put('blocks/team-a/0/L1/empty.blk', new Uint8Array(0));
+    assert.deepEqual(await put.getRange('blocks/team-a/0/L1/empty.blk', 0, 10), { body: new Uint8Array(0), size: 0 });
+    for (const read of [put.get('nothing'), put.head('nothing'), put.getRange('nothing', 0, 10)]) assert.equal(await read, undefined);
+
+    assert.deepEqual(await put.putIfMatch(key, Uint8Array.of(1), '"stale"'), { outcome: 'precondition-failed' });
+    assert.deepEqual(await put.putIfMatch('nothing', Uint8Array.of(1), etag), { outcome: 'missing' });
+    const swapped = await put.putIfMatch(key, Uint8Array.of(1), etag);
+    assert.equal(swapped.outcome, 'written');
+    assert.deepEqual((await reader.get(key))?.body, Uint8Array.of(1));
+  });
+
   test('a missing bucket is an AwsAccessError naming it, not an outcome', async () => {
-    const missing = new S3Put(createS3Client(env()), 'no-such-bucket');
+    const missing = new S3Direct(createS3Client(env()), 'no-such-bucket');
     try {
       await assert.rejects(missing.putIfAbsent('k', body), (error: unknown) => {
         assert.ok(error instanceof AwsAccessError);
@@ -68,6 +90,7 @@ describe('S3Put against the embedded stack', () => {
         assert.match(error.message, /PutObject s3:\/\/no-such-bucket\/k failed/);
         return true;
       });
+      await assert.rejects(missing.get('k'), (error: unknown) => error instanceof AwsAccessError && error.code === 'NoSuchBucket' && /GetObject/.test(error.message));
     } finally {
       missing.destroy();
     }
@@ -131,10 +154,10 @@ function verifySignature(request: Received, secret: string): void {
   }
 }
 
-describe('S3Put against a scripted S3', () => {
+describe('S3Direct against a scripted S3', () => {
   const delays: number[] = [];
   const writer = (endpoint: string, extraEnv: Record<string, string> = {}) =>
-    new S3Put(createS3Client({ AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'eu-west-1', AWS_SDK_UA_APP_ID: 'ingest', ...credentials, ...extraEnv }), 'data', {
+    new S3Direct(createS3Client({ AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'eu-west-1', AWS_SDK_UA_APP_ID: 'ingest', ...credentials, ...extraEnv }), 'data', {
       sleep: async (ms) => void delays.push(ms),
       random: () => 1,
     });

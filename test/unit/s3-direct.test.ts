@@ -1,13 +1,13 @@
 /**
- * S3Put's signing set-up and key encoding, without the network: the signer checked against the
+ * S3Direct's signing set-up and key encoding, without the network: the signer checked against the
  * worked example in AWS's SigV4 documentation for S3, keys encoded as S3 signs them.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createS3Client } from '../../lib/aws/clients.js';
-import { encodeKey, putTarget, s3Signer } from '../../lib/aws/s3-put.js';
+import { encodeKey, directTarget, s3Signer } from '../../lib/aws/s3-direct.js';
 
-describe('S3Put signing', () => {
+describe('S3Direct signing', () => {
   test('the signer reproduces the GET Object example of the S3 SigV4 documentation', async () => {
     // "Signature Calculations for the Authorization Header: Transferring Payload in a Single Chunk",
     // example GET Object (docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html).
@@ -47,31 +47,31 @@ describe('S3Put signing', () => {
   });
 });
 
-describe('S3Put endpoints', () => {
+describe('S3Direct endpoints', () => {
   const credentials = { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' };
 
   test('on AWS: virtual-hosted style on the regional endpoint, over HTTPS', async () => {
-    const target = await putTarget(createS3Client({ AWS_REGION: 'eu-west-1', ...credentials }), 'strata-prod-data');
+    const target = await directTarget(createS3Client({ AWS_REGION: 'eu-west-1', ...credentials }), 'strata-prod-data');
     assert.deepEqual([target.protocol, target.hostname, target.port, target.basePath], ['https:', 'strata-prod-data.s3.eu-west-1.amazonaws.com', undefined, '']);
   });
 
   test('on AWS: a bucket name that cannot be a host name goes in the path', async () => {
-    const target = await putTarget(createS3Client({ AWS_REGION: 'eu-west-1', ...credentials }), 'strata.prod.data');
+    const target = await directTarget(createS3Client({ AWS_REGION: 'eu-west-1', ...credentials }), 'strata.prod.data');
     assert.deepEqual([target.hostname, target.basePath], ['s3.eu-west-1.amazonaws.com', '/strata.prod.data']);
   });
 
   test('with AWS_ENDPOINT_URL (LocalStack, the embedded stack): path style on that endpoint', async () => {
-    const target = await putTarget(createS3Client({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_REGION: 'us-east-1' }), 'strata-dev-data');
+    const target = await directTarget(createS3Client({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_REGION: 'us-east-1' }), 'strata-dev-data');
     assert.deepEqual([target.protocol, target.hostname, target.port, target.basePath], ['http:', '127.0.0.1', 4566, '/strata-dev-data']);
   });
 
   test('the retry budget is the client\'s: AWS_MAX_ATTEMPTS, or Strata\'s default of 5', async () => {
-    assert.equal((await putTarget(createS3Client({ AWS_REGION: 'eu-west-1', AWS_MAX_ATTEMPTS: '2', ...credentials }), 'b')).maxAttempts, 2);
-    assert.equal((await putTarget(createS3Client({ AWS_REGION: 'eu-west-1', ...credentials }), 'b')).maxAttempts, 5);
+    assert.equal((await directTarget(createS3Client({ AWS_REGION: 'eu-west-1', AWS_MAX_ATTEMPTS: '2', ...credentials }), 'b')).maxAttempts, 2);
+    assert.equal((await directTarget(createS3Client({ AWS_REGION: 'eu-west-1', ...credentials }), 'b')).maxAttempts, 5);
   });
 });
 
-describe('S3Put key encoding', () => {
+describe('S3Direct key encoding', () => {
   test('keys are percent-encoded per segment as S3 signs them, slashes kept', () => {
     assert.equal(encodeKey('segments/team-a/3/01JD5Z3Q4R8X9V2W6T7Y0K1M3N.seg'), 'segments/team-a/3/01JD5Z3Q4R8X9V2W6T7Y0K1M3N.seg');
     assert.equal(encodeKey('test$file.text'), 'test%24file.text');
