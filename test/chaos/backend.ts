@@ -5,12 +5,13 @@
  *
  * - `in-process` (the default): the stack's in-process store (lib/local/in-process-store.ts), the
  *   same objects and the same checks without HTTP — about nine times less CPU per seed;
- * - `http`: the AWS SDK's S3 client against the stack's endpoint, as the pipeline reaches S3.
+ * - `http`: the functions' own store (DirectS3ObjectStore: signed requests, the SDK for listings and
+ *   deletes) against the stack's endpoint, as the pipeline reaches S3.
  */
 import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../lib/aws/contract.js';
 import { createS3Client } from '../../lib/aws/clients.js';
-import { S3ObjectStore } from '../../lib/aws/s3.js';
+import { DirectS3ObjectStore } from '../../lib/aws/s3-direct.js';
 import { startEmbeddedStack } from '../../lib/local/stack.js';
 
 export type BackendKind = 'in-process' | 'http';
@@ -31,7 +32,7 @@ export async function startChaosBackend(kind: BackendKind): Promise<ChaosBackend
     kind,
     async openBucket(name) {
       const inProcess = stack.inProcessStore(name);
-      return kind === 'in-process' ? inProcess : new S3ObjectStore(s3, name);
+      return kind === 'in-process' ? inProcess : new DirectS3ObjectStore(s3, name);
     },
     async closeBucket(store) {
       const keys: string[] = [];
