@@ -66,7 +66,7 @@ export interface Target {
 
 const retryableCodes = new Set(['RequestTimeout', 'RequestTimeoutException', 'SlowDown', 'Throttling', 'ThrottlingException', 'InternalError', 'ServiceUnavailable']);
 
-/** An S3 answer after the retries: status, headers and body. */
+/** One S3 answer: status, headers and body. */
 interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
