@@ -25,7 +25,7 @@ Options:
   --first S                      fault campaign: the first seed (default random, printed)
   --seed S                       fault campaign: only seed S (a replay)
   --trace                        print the trace of every seed or world run (use with --seed or --world)
-  --store in-process|http        reach the embedded stack in process (default) or through the AWS SDK and HTTP
+  --store in-process|http        reach the embedded stack in process (default) or over HTTP through the functions' store
   --prometheus                   the full run's receiver: a real Prometheus 2.42 (${prometheusBinary() ?? 'not found'}); it must refuse nothing
   --prometheus-sample F          with --prometheus: the share of seeds whose counters are queried from it (default 0.1)
   --requests N                   input campaign: bad requests (default 5000)
