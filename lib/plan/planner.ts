@@ -186,15 +186,16 @@ export async function planShard(
   const { store, logger, counters, clock } = deps;
   const limits = deps.limits ?? defaultPlanLimits;
   const rulesHash = await (deps.rules ?? emptyRulesSnapshot).snapshotHash(tenant);
-  // HEAD answers are kept across attempts: an object seen present cannot be deleted before its
-  // tombstone's cleanup delay (minutes), far longer than one update's retries (seconds).
-  const heads = new Map<string, ObjectInfo | undefined>();
   const context = { store, logger, counters, ...(deps.cas === undefined ? {} : { cas: deps.cas }) };
 
   const outcome = await updateShardState(context, tenant, shard, async ({ state }) => {
     const known = knownIds(state, 0);
     const unknown = arrivals.filter((arrival) => !known.has(arrival.id));
-    await headAll(store, unknown.map((arrival) => arrival.key).filter((key) => !heads.has(key)), heads);
+    // Asked again on every attempt, after its state read: present then means the segment was not
+    // compacted and cleaned up before that read. An answer from an earlier attempt proves nothing
+    // about this state (the segment may have been compacted and deleted in between).
+    const heads = new Map<string, ObjectInfo | undefined>();
+    await headAll(store, unknown.map((arrival) => arrival.key), heads);
     const now = clock();
     const present: PendingSegment[] = [];
     const gone: string[] = [];

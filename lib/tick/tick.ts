@@ -169,7 +169,6 @@ async function tickShard(
   const rulesHash = await (deps.rules ?? emptyRulesSnapshot).snapshotHash(tenant);
   const context = { store, logger, counters: deps.counters ?? newMetastoreCounters(), ...(deps.cas === undefined ? {} : { cas: deps.cas }) };
   const replaced = new ReplacedSegments(store, blockSourcesFromStore(store), tenant, shard);
-  const heads = new Map<string, ObjectInfo | undefined>();
   const replacedBy = new Map<string, string | undefined>();
   const deleted = new Set<string>();
 
@@ -181,9 +180,9 @@ async function tickShard(
     for (const listed of entry.segments) {
       const segment = classifySegmentKey(listed.key);
       if (typeof segment === 'string' || known.has(segment.id)) continue;
-      // Asked after this state was read: present now means not deleted before the read either.
-      if (!heads.has(listed.key)) heads.set(listed.key, await store.head(listed.key));
-      const head = heads.get(listed.key);
+      // Asked on every attempt, after its state read: present now means not compacted and cleaned
+      // up before the read either. An earlier attempt's answer would not say that of this state.
+      const head = await store.head(listed.key);
       if (head === undefined) continue;
       if (!replacedBy.has(listed.key)) replacedBy.set(listed.key, await replaced.replacedBy(state, listed));
       if (replacedBy.get(listed.key) !== undefined) {

@@ -31,7 +31,7 @@ describe('chaos: the fault campaign', () => {
     assert.ok(figures.samplesChecked > 0 && figures.countersChecked > 0, 'nothing was checked');
   });
 
-  it('a seed replays to the same calls in the same order, in process and over HTTP through the functions' store', async () => {
+  it('a seed replays to the same calls in the same order, in process and over HTTP through the store the functions use', async () => {
     const once = await runFaultSeed({ backend }, first);
     const again = await runFaultSeed({ backend }, first);
     assert.equal(again.digest, once.digest, 'the same seed made other calls in process');

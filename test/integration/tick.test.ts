@@ -13,12 +13,13 @@ import { commitCompactedJob, readJobSpec } from '../../lib/plan/commit.js';
 import { planLimits } from '../../lib/plan/limits.js';
 import { planSegmentEvents } from '../../lib/plan/planner.js';
 import { encodeFile } from '../../lib/segment/format.js';
-import { blockKey, quarantineKeys, segmentKey } from '../../lib/segment/keys.js';
+import { blockKey, quarantineKeys, segmentKey, stateKey } from '../../lib/segment/keys.js';
 import { runTick, type TickDeps } from '../../lib/tick/tick.js';
 import { assertEachSegmentInExactlyOneJob } from '../helpers/planner-assert.js';
 import { s3EventBody } from '../helpers/planner-fixtures.js';
 import { drainJobs, putSegments, shardState, startPlannerStack, takeEvents, type PlannerStack } from '../helpers/planner-stack.js';
 import { segmentIdentity, series } from '../helpers/segments.js';
+import { interceptStore } from '../helpers/store-intercept.js';
 
 let stack: PlannerStack;
 let tenantCounter = 0;
@@ -180,4 +181,35 @@ describe('tick on the embedded stack', () => {
     assert.deepEqual(l2spec?.sourceKeys, l1.map((job) => blockKey(tenant, shard, 1, job.jobId)));
     assert.equal(await readJobSpec(stack.store, tenant, shard, l1[0]!.jobId), undefined);
   });
+
+  test('tick and planner: a segment deleted between two attempts of one state update is not taken in again', async () => {
+    // The segment was compacted and cleaned up while an update retried: each attempt must see that
+    // for itself, not trust an earlier attempt's HEAD (a job naming a deleted source never succeeds).
+    const [other, gone] = await putSegments(stack, tenant, shard, 0, 2);
+    await takeEvents(stack); // both notifications lost
+    await plan([other!]); // the shard's state exists, and does not know `gone`
+    const key = segmentKey(tenant, shard, gone!);
+    for (const run of ['tick', 'planner'] as const) {
+      await stack.store.put(key, new Uint8Array(100));
+      let conflicts = 0;
+      const racing = interceptStore(stack.store, async (call, proceed) => {
+        if (call.op === 'putIfMatch' && call.key === stateKey(tenant, shard) && conflicts === 0) {
+          conflicts++;
+          await stack.store.deleteMany([key]);
+          const { body } = (await stack.store.get(call.key))!;
+          await stack.store.put(call.key, Buffer.concat([body, Buffer.from(' ')])); // the same state, another ETag: this write loses
+        }
+        return proceed();
+      });
+      if (run === 'tick') await runTick(tickDeps(Date.now() + minutes(3), { store: racing }));
+      else await planSegmentEvents({ store: racing, jobs: stack.jobs, logger: silentLogger, clock: () => Date.now() }, [
+        { messageId: 'late', body: s3EventBody([{ bucket: stack.resources.bucket, key, eventTime: new Date().toISOString() }]) },
+      ]);
+      assert.equal(conflicts, 1, `${run}: the first attempt lost its write`);
+      const { state } = await shardState(stack, tenant, shard);
+      const named = [...state.pending.map((segment) => segment.id), ...state.jobs.flatMap((job) => job.sources)];
+      assert.ok(!named.includes(gone!), `${run}: the deleted segment was taken into the state: ${JSON.stringify(named)}`);
+    }
+  });
 });
+
