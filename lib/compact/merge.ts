@@ -66,23 +66,24 @@ export async function mergeEntries(
     const cursor: Cursor = { source: index, iterator: Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator](), batch: [], index: 0 };
     if (await refill(cursor)) heap.push(cursor);
   }
-  const copies: Array<{ source: number; entry: SeriesEntry }> = [];
+  const copies: SeriesEntry[] = [];
   while (heap.size > 0) {
     const labels = heap.top().batch[heap.top().index]!.labels;
     copies.length = 0;
-    // A source holds each series once, so the copies of this series are the heap's equal tops.
+    // A source holds each series once, so the copies of this series are the heap's equal tops; the
+    // heap breaks ties by source, so they come off it in source order.
     while (heap.size > 0) {
       const cursor = heap.top();
       const entry = cursor.batch[cursor.index]!;
       if (copies.length > 0 && compareLabelSets(entry.labels, labels) !== 0) break;
-      copies.push({ source: cursor.source, entry });
+      copies.push(entry);
       cursor.index++;
-      if (await refill(cursor)) heap.replaceTop(cursor);
+      // Only a source whose batch ran out is awaited.
+      if (cursor.index < cursor.batch.length || (await refill(cursor))) heap.replaceTop(cursor);
       else heap.pop();
     }
-    if (copies.length > 1) copies.sort((a, b) => a.source - b.source);
     stats.series++;
-    const pending = emit(mergeCopies(copies.map((copy) => copy.entry), stats));
+    const pending = emit(mergeCopies(copies, stats));
     if (pending !== undefined) await pending;
   }
   return stats;

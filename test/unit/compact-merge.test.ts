@@ -44,6 +44,17 @@ describe('compaction merge', () => {
     assert.equal(compareValueBits(1.5, 1.5), 0);
   });
 
+  it('merges the copies of a series in source order, so the function table does not depend on the merge', async () => {
+    // First use by source order gives [late, early]; by time it would give [early, late].
+    const first: Series = { ...series('cpu', {}, []), functions: ['late'], stacks: [{ timestamp: 2, frames: [0], value: 1 }] };
+    const second: Series = { ...series('cpu', {}, []), functions: ['early'], stacks: [{ timestamp: 1, frames: [0], value: 1 }] };
+    const other: Series = { ...series('aaa', {}, []), functions: ['x'], stacks: [{ timestamp: 1, frames: [0], value: 1 }] };
+    for (const sources of [[[first], [other, second]], [[other, first], [second]]]) {
+      const merged = (await mergeSeriesLists(sources)).find((one) => one.labels[0]!.value === 'cpu');
+      assert.deepEqual(merged!.functions, ['late', 'early']);
+    }
+  });
+
   it('merges profile stacks into one function table and drops duplicate stacks', async () => {
     const a: Series = { ...series('cpu', {}, [[1, 3]]), functions: ['main', 'work'], stacks: [{ timestamp: 1, frames: [1, 0], value: 3 }] };
     const b: Series = {
