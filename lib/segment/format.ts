@@ -293,12 +293,13 @@ interface ChunkLocation {
 }
 
 /**
- * Reads the header of chunk `index` at `offset` of a file of `fileBytes` bytes (`bytes` holds the
- * file from `bytesStart` on) and checks it against the limits and the file's end.
+ * Reads the header of chunk `index`, the bytes `header` found at `offset` of a file of `fileBytes`
+ * bytes (fewer than a chunk header's at the end of the file), and checks it against the limits and
+ * the file's end.
  */
-function readChunkHeader(bytes: Uint8Array, offset: number, fileBytes: number, index: number, chunkCount: number, limits: ReadLimits, source: string | undefined, bytesStart = 0): ChunkLocation {
-  if (fileBytes < offset + chunkHeaderBytes) throw new TruncatedFileError(`file ends before chunk ${index + 1} of ${chunkCount}`, source);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset - bytesStart, chunkHeaderBytes);
+function readChunkHeader(header: Uint8Array, offset: number, fileBytes: number, index: number, chunkCount: number, limits: ReadLimits, source: string | undefined): ChunkLocation {
+  if (header.length < chunkHeaderBytes) throw new TruncatedFileError(`file ends before chunk ${index + 1} of ${chunkCount}`, source);
+  const view = new DataView(header.buffer, header.byteOffset, chunkHeaderBytes);
   const storedBytes = view.getUint32(0, true);
   const decodedBytes = view.getUint32(4, true);
   if (decodedBytes > limits.maxChunkDecodedBytes) {
@@ -343,7 +344,7 @@ export class FileReader {
     let storedTotal = 0;
     let decodedTotal = 0;
     for (let i = 0; i < header.chunkCount; i++) {
-      const chunk = readChunkHeader(bytes, offset, bytes.length, i, header.chunkCount, limits, source);
+      const chunk = readChunkHeader(bytes.subarray(offset, offset + chunkHeaderBytes), offset, bytes.length, i, header.chunkCount, limits, source);
       checkChunkData(bytes.subarray(chunk.offset, chunk.offset + chunk.storedBytes), chunk, i, source);
       chunks.push(chunk);
       storedTotal += chunkHeaderBytes + chunk.storedBytes;
@@ -439,8 +440,8 @@ export class StreamedFileReader {
     let storedTotal = 0;
     let decodedTotal = 0;
     for (let i = 0; i < header.chunkCount; i++) {
-      const chunkHeader = file.size < offset + chunkHeaderBytes ? undefined : await window.read(offset, chunkHeaderBytes);
-      const chunk = readChunkHeader(chunkHeader ?? new Uint8Array(0), offset, file.size, i, header.chunkCount, limits, source, offset);
+      const chunkHeader = await window.read(offset, Math.max(0, Math.min(chunkHeaderBytes, file.size - offset)));
+      const chunk = readChunkHeader(chunkHeader, offset, file.size, i, header.chunkCount, limits, source);
       const stored = await window.read(chunk.offset, chunk.storedBytes);
       checkChunkData(stored, chunk, i, source);
       storedTotal += chunkHeaderBytes + chunk.storedBytes;
