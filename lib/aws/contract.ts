@@ -87,6 +87,11 @@ export interface MultipartUpload {
 /** S3's smallest part (all but the last). */
 export const minPartBytes = 5 * 2 ** 20;
 
+/** The object a multipart upload makes: its parts concatenated in part-number order. */
+export function assembleParts(parts: ReadonlyMap<number, Uint8Array>): Uint8Array {
+  return Buffer.concat([...parts].sort(([a], [b]) => a - b).map(([, body]) => body));
+}
+
 export interface OutgoingMessage {
   /** Unique within one sendBatch call; used to report which entries failed. */
   id: string;

@@ -7,7 +7,7 @@
  * the wire — status codes, headers, retries of the SDK — which S3ObjectStore and the local-stack
  * tests cover.
  */
-import { minPartBytes, type ConditionalPutResult, type MultipartUpload, type ObjectInfo, type ObjectRange, type ObjectStore, type PutOptions, type StoredObject } from '../aws/contract.js';
+import { assembleParts, minPartBytes, type ConditionalPutResult, type MultipartUpload, type ObjectInfo, type ObjectRange, type ObjectStore, type PutOptions, type StoredObject } from '../aws/contract.js';
 import { AwsAccessError } from '../aws/errors.js';
 import type { FauxqsObject, FauxqsS3Store } from './fauxqs.js';
 import type { ObjectChange, S3EventName } from './notifications.js';
@@ -86,12 +86,12 @@ export class InProcessObjectStore implements ObjectStore {
       },
       complete: async () => {
         mustBeOpen('CompleteMultipartUpload');
-        const ordered = [...parts].sort(([a], [b]) => a - b).map(([, body]) => body);
-        if (ordered.slice(0, -1).some((part) => part.length < minPartBytes)) {
+        const last = Math.max(...parts.keys());
+        if ([...parts].some(([number, body]) => number !== last && body.length < minPartBytes)) {
           throw new AwsAccessError(`CompleteMultipartUpload s3://${this.bucket}/${key} failed: EntityTooSmall: every part but the last must be at least ${minPartBytes} bytes`, { operation: 'CompleteMultipartUpload', bucket: this.bucket, key });
         }
         state = 'completed';
-        return this.write(key, Buffer.concat(ordered), options, 'ObjectCreated:CompleteMultipartUpload').etag;
+        return this.write(key, assembleParts(parts), options, 'ObjectCreated:CompleteMultipartUpload').etag;
       },
       abort: async () => {
         state = 'aborted';

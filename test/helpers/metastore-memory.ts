@@ -2,7 +2,7 @@
  * An in-memory ObjectStore with real conditional-write semantics, for pure unit tests only
  * (the proofs run against the embedded stack). ETags change on every write.
  */
-import type { ConditionalPutResult, MultipartUpload, ObjectInfo, ObjectRange, ObjectStore, PutOptions, StoredObject } from '../../lib/aws/contract.js';
+import { assembleParts, type ConditionalPutResult, type MultipartUpload, type ObjectInfo, type ObjectRange, type ObjectStore, type PutOptions, type StoredObject } from '../../lib/aws/contract.js';
 
 interface Entry {
   body: Uint8Array;
@@ -34,7 +34,7 @@ export class MemoryObjectStore implements ObjectStore {
     const parts = new Map<number, Uint8Array>();
     return {
       uploadPart: async (partNumber, body) => void parts.set(partNumber, body),
-      complete: async () => this.write(key, Buffer.concat([...parts].sort(([a], [b]) => a - b).map(([, body]) => body))),
+      complete: async () => this.write(key, assembleParts(parts)),
       abort: async () => parts.clear(),
     };
   }

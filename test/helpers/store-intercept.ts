@@ -9,7 +9,7 @@
  * seen call by call; its completion carries the object's assembled bytes, so an interceptor can treat
  * it as the write it is.
  */
-import type { MultipartUpload, ObjectInfo, ObjectStore } from '../../lib/aws/contract.js';
+import { assembleParts, type MultipartUpload, type ObjectInfo, type ObjectStore } from '../../lib/aws/contract.js';
 
 export type StoreCall =
   | { op: 'get' | 'head'; key: string }
@@ -54,13 +54,10 @@ export function interceptStore(store: ObjectStore, intercept: StoreInterceptor):
             await upload.uploadPart(partNumber, body);
             parts.set(partNumber, body);
           }),
-        complete: () => call({ op: 'completeMultipartUpload', key, body: assemble(parts) }, () => upload.complete()),
+        complete: () => call({ op: 'completeMultipartUpload', key, body: assembleParts(parts) }, () => upload.complete()),
         abort: () => call({ op: 'abortMultipartUpload', key }, () => upload.abort()),
       };
     },
   };
 }
 
-function assemble(parts: ReadonlyMap<number, Uint8Array>): Uint8Array {
-  return Buffer.concat([...parts].sort(([a], [b]) => a - b).map(([, body]) => body));
-}
