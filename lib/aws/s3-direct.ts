@@ -66,11 +66,12 @@ export interface Target {
 
 const retryableCodes = new Set(['RequestTimeout', 'RequestTimeoutException', 'SlowDown', 'Throttling', 'ThrottlingException', 'InternalError', 'ServiceUnavailable']);
 
-/** One S3 answer: status, headers and body. */
+/** One S3 answer: status, headers and body, and S3's error for a status other than 2xx (its body parsed once). */
 interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  error: S3ResponseError | undefined;
 }
 
 /** The object requests of `ObjectStore` that this client makes. */
@@ -100,17 +101,21 @@ export class S3Direct implements ObjectRequests {
 
   async get(key: string): Promise<StoredObject | undefined> {
     const answer = await this.request('GetObject', 'GET', key);
-    if (isMissing(answer)) return undefined;
-    if (answer.status !== 200) throw this.failure('GetObject', key, responseError(answer));
+    if (answer.error !== undefined) {
+      if (isMissing(answer.error)) return undefined;
+      throw this.failure('GetObject', key, answer.error);
+    }
     return withLastModified<StoredObject>({ key, body: bytesView(answer.body), etag: this.etagOf('GetObject', key, answer) }, answer.headers);
   }
 
   async getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
     const answer = await this.request('GetObject', 'GET', key, { range: `bytes=${offset}-${offset + length - 1}` });
-    if (isMissing(answer)) return undefined;
-    // An empty object has no byte 0: S3 answers 416 to any range.
-    if (answer.status === 416 && offset === 0) return { body: new Uint8Array(0), size: 0 };
-    if (answer.status !== 206 && answer.status !== 200) throw this.failure('GetObject', key, responseError(answer));
+    if (answer.error !== undefined) {
+      if (isMissing(answer.error)) return undefined;
+      // An empty object has no byte 0: S3 answers 416 to any range.
+      if (answer.status === 416 && offset === 0) return { body: new Uint8Array(0), size: 0 };
+      throw this.failure('GetObject', key, answer.error);
+    }
     // "bytes 0-1023/5000": the size is after the slash (a 200 answers with the whole object).
     const size = answer.status === 200 ? answer.body.length : Number(/\/(\d+)$/.exec(answer.headers['content-range'] ?? '')?.[1] ?? Number.NaN);
     if (!Number.isSafeInteger(size)) throw this.failure('GetObject', key, new Error(`response has no usable Content-Range (${String(answer.headers['content-range'])})`));
@@ -119,8 +124,10 @@ export class S3Direct implements ObjectRequests {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     const answer = await this.request('HeadObject', 'HEAD', key);
-    if (isMissing(answer)) return undefined;
-    if (answer.status !== 200) throw this.failure('HeadObject', key, responseError(answer));
+    if (answer.error !== undefined) {
+      if (isMissing(answer.error)) return undefined;
+      throw this.failure('HeadObject', key, answer.error);
+    }
     const size = Number(answer.headers['content-length']);
     return withLastModified<ObjectInfo>({ key, size: Number.isSafeInteger(size) ? size : 0, etag: this.etagOf('HeadObject', key, answer) }, answer.headers);
   }
@@ -128,7 +135,7 @@ export class S3Direct implements ObjectRequests {
   /** Unconditional PutObject; returns the new ETag. */
   async put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
     const answer = await this.request('PutObject', 'PUT', key, putHeaders(options), body);
-    if (answer.status < 200 || answer.status >= 300) throw this.failure('PutObject', key, responseError(answer));
+    if (answer.error !== undefined) throw this.failure('PutObject', key, answer.error);
     return this.etagOf('PutObject', key, answer);
   }
 
@@ -150,11 +157,11 @@ export class S3Direct implements ObjectRequests {
 
   private async conditionalPut(key: string, body: Uint8Array, headers: Record<string, string>): Promise<ConditionalPutResult> {
     const answer = await this.request('PutObject', 'PUT', key, headers, body);
-    if (answer.status >= 200 && answer.status < 300) return { outcome: 'written', etag: this.etagOf('PutObject', key, answer) };
+    if (answer.error === undefined) return { outcome: 'written', etag: this.etagOf('PutObject', key, answer) };
     if (answer.status === 412) return { outcome: 'precondition-failed' };
     if (answer.status === 409) return { outcome: 'conflict' };
-    if (isMissing(answer)) return { outcome: 'missing' };
-    throw this.failure('PutObject', key, responseError(answer));
+    if (isMissing(answer.error)) return { outcome: 'missing' };
+    throw this.failure('PutObject', key, answer.error);
   }
 
   /** Signs and sends one request, retrying network errors, 5xx, 429 and S3's throttling codes; returns the last answer. */
@@ -179,8 +186,8 @@ export class S3Direct implements ObjectRequests {
       try {
         const signed = await target.signer.sign({ method, protocol: target.protocol, hostname: target.hostname, port: target.port, path, query: {}, headers, ...(body === undefined ? {} : { body }) });
         const answer = await this.send(target, method, path, signed.headers, body);
-        if (!isRetryable(answer)) return answer;
-        retry = responseError(answer);
+        if (answer.error === undefined || !isRetryable(answer.error)) return answer;
+        retry = answer.error;
       } catch (error) {
         retry = error; // network error or timeout
       }
@@ -197,7 +204,11 @@ export class S3Direct implements ObjectRequests {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.once('error', reject);
-        response.once('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
+        response.once('end', () => {
+          const status = response.statusCode ?? 0;
+          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+          resolve({ status, headers: response.headers, body, error: status >= 200 && status < 300 ? undefined : responseError(status, body) });
+        });
       };
       const request =
         target.protocol === 'https:'
@@ -236,19 +247,19 @@ function putHeaders(options: PutOptions | undefined): Record<string, string> {
   return headers;
 }
 
-function responseError(answer: Answer): S3ResponseError {
-  const { code, message } = s3ErrorOf(answer.body.toString('utf8'), answer.status);
-  return new S3ResponseError(code, answer.status, message);
+function responseError(status: number, body: Buffer): S3ResponseError {
+  const { code, message } = s3ErrorOf(body.toString('utf8'), status);
+  return new S3ResponseError(code, status, message);
 }
 
 /** 404 for the key, not the bucket. A HEAD's 404 has no body to tell them apart: it counts as the key's, as the SDK's NotFound does. */
-function isMissing(answer: Answer): boolean {
-  return answer.status === 404 && responseError(answer).name !== 'NoSuchBucket';
+function isMissing(error: S3ResponseError): boolean {
+  return error.$metadata.httpStatusCode === 404 && error.name !== 'NoSuchBucket';
 }
 
-function isRetryable(answer: Answer): boolean {
-  if (answer.status >= 500 || answer.status === 429) return true;
-  return answer.status >= 400 && answer.body.length > 0 && retryableCodes.has(responseError(answer).name);
+function isRetryable(error: S3ResponseError): boolean {
+  const status = error.$metadata.httpStatusCode;
+  return status >= 500 || status === 429 || retryableCodes.has(error.name);
 }
 
 /** A Buffer's bytes as a plain Uint8Array (no copy), as the SDK-backed store returns them. */
