@@ -14,8 +14,10 @@
  *   `app/<id>` User-Agent part;
  * - SigV4 signing with `@smithy/signature-v4`, the SDK's own signer, over a signed payload: S3
  *   checks the body's SHA-256, so a corrupted upload is refused as with the SDK's checksums;
- * - keep-alive `node:http`/`node:https`; network errors, 5xx, 429 and S3's `RequestTimeout` are
- *   retried with capped exponential backoff and full jitter, as the SDK's standard retry mode does.
+ * - keep-alive `node:http`/`node:https`; dropped or stalled connections, 500, 502, 503, 504, 429 and
+ *   S3's throttling and timeout codes are retried with capped exponential backoff and full jitter, as
+ *   the SDK's standard retry mode does. Anything else (501 NotImplemented, a request S3 refuses, a
+ *   signing or credentials failure) fails at once: another attempt would fail the same way.
  *
  * Results and errors are those of `S3ObjectStore`: a missing object is undefined, 412, 409 and 404
  * of a conditional write are outcomes, anything else (after the retries) an `AwsAccessError` whose
@@ -64,7 +66,20 @@ export interface Target {
   userAgent: string;
 }
 
+const retryableStatuses = new Set([429, 500, 502, 503, 504]);
 const retryableCodes = new Set(['RequestTimeout', 'RequestTimeoutException', 'SlowDown', 'Throttling', 'ThrottlingException', 'InternalError', 'ServiceUnavailable']);
+/** Socket errors after which the same request may well succeed on a new connection. */
+const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN']);
+
+/** An attempt whose socket stayed idle for longer than the attempt timeout. */
+class AttemptTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
 
 /** One S3 answer: status, headers and body, and S3's error for a status other than 2xx (its body parsed once). */
 interface Answer {
@@ -164,7 +179,7 @@ export class S3Direct implements ObjectRequests {
     throw this.failure('PutObject', key, answer.error);
   }
 
-  /** Signs and sends one request, retrying network errors, 5xx, 429 and S3's throttling codes; returns the last answer. */
+  /** Signs and sends one request, retrying dropped connections and S3's transient answers; returns the last answer. */
   private async request(operation: string, method: 'GET' | 'HEAD' | 'PUT', key: string, extraHeaders: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
     let target: Target;
     try {
@@ -182,14 +197,21 @@ export class S3Direct implements ObjectRequests {
     if (body !== undefined) headers['content-length'] = String(body.length);
     const path = `${target.basePath}/${encodeKey(key)}`;
     for (let attempt = 1; ; attempt++) {
+      // Signed again on each attempt, for a fresh date; a signing failure is not retried.
+      let signed;
+      try {
+        signed = await target.signer.sign({ method, protocol: target.protocol, hostname: target.hostname, port: target.port, path, query: {}, headers, ...(body === undefined ? {} : { body }) });
+      } catch (error) {
+        throw this.failure(operation, key, error, attempt);
+      }
       let retry: unknown;
       try {
-        const signed = await target.signer.sign({ method, protocol: target.protocol, hostname: target.hostname, port: target.port, path, query: {}, headers, ...(body === undefined ? {} : { body }) });
         const answer = await this.send(target, method, path, signed.headers, body);
         if (answer.error === undefined || !isRetryable(answer.error)) return answer;
         retry = answer.error;
       } catch (error) {
-        retry = error; // network error or timeout
+        if (!isTransientNetworkError(error)) throw this.failure(operation, key, error, attempt);
+        retry = error;
       }
       if (attempt >= target.maxAttempts) throw this.failure(operation, key, retry, attempt);
       await this.sleep(this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
@@ -214,7 +236,7 @@ export class S3Direct implements ObjectRequests {
         target.protocol === 'https:'
           ? httpsRequest({ ...options, agent: this.httpsAgent }, onResponse)
           : httpRequest({ ...options, agent: this.httpAgent }, onResponse);
-      request.setTimeout(this.attemptTimeoutMs, () => request.destroy(new Error(`no answer within ${this.attemptTimeoutMs} ms`)));
+      request.setTimeout(this.attemptTimeoutMs, () => request.destroy(new AttemptTimeoutError(this.attemptTimeoutMs)));
       request.once('error', reject);
       request.end(body);
     });
@@ -258,8 +280,13 @@ function isMissing(error: S3ResponseError): boolean {
 }
 
 function isRetryable(error: S3ResponseError): boolean {
-  const status = error.$metadata.httpStatusCode;
-  return status >= 500 || status === 429 || retryableCodes.has(error.name);
+  return retryableStatuses.has(error.$metadata.httpStatusCode) || retryableCodes.has(error.name);
+}
+
+/** A dropped, refused or stalled connection (node reports "socket hang up" as ECONNRESET). */
+function isTransientNetworkError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && transientNetworkCodes.has(code);
 }
 
 /** A Buffer's bytes as a plain Uint8Array (no copy), as the SDK-backed store returns them. */
