@@ -107,7 +107,9 @@ export class S3Direct implements ObjectRequests {
     readonly bucket: string,
     options: S3DirectOptions = {},
   ) {
-    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 30_000;
+    // Well under the ingest function's 30 s timeout (resources.ts), so that one stalled socket leaves
+    // time for the retries; S3 answers an object request in milliseconds, a 5 s silence is a dead connection.
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 5_000;
     this.baseDelayMs = options.baseDelayMs ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 20_000;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
