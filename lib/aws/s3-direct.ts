@@ -30,8 +30,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ConditionalPutResult, ObjectInfo, ObjectRange, ObjectStore, PutOptions, StoredObject } from './contract.js';
-import { AwsAccessError, describeCause } from './errors.js';
-import { S3ObjectStore } from './s3.js';
+import type { AwsAccessError } from './errors.js';
+import { conditionalRefusal, encodeKey, isNotFound, isRangeOfEmptyObject, objectAccessError, objectSizeOf, requireEtag, S3ObjectStore, withLastModified } from './s3.js';
 
 export interface S3DirectOptions {
   /** Per attempt: how long the socket may stay idle before the attempt fails (and is retried). */
@@ -119,41 +119,39 @@ export class S3Direct implements ObjectRequests {
   async get(key: string): Promise<StoredObject | undefined> {
     const answer = await this.request('GetObject', 'GET', key);
     if (answer.error !== undefined) {
-      if (isMissing(answer.error)) return undefined;
+      if (isNotFound(answer.error)) return undefined;
       throw this.failure('GetObject', key, answer.error);
     }
-    return withLastModified<StoredObject>({ key, body: bytesView(answer.body), etag: this.etagOf('GetObject', key, answer) }, answer.headers);
+    return withLastModified<StoredObject>({ key, body: bytesView(answer.body), etag: requireEtag('GetObject', this.bucket, key, answer.headers.etag) }, lastModifiedOf(answer.headers));
   }
 
   async getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
     const answer = await this.request('GetObject', 'GET', key, { range: `bytes=${offset}-${offset + length - 1}` });
     if (answer.error !== undefined) {
-      if (isMissing(answer.error)) return undefined;
-      // An empty object has no byte 0: S3 answers 416 to any range.
-      if (answer.status === 416 && offset === 0) return { body: new Uint8Array(0), size: 0 };
+      if (isNotFound(answer.error)) return undefined;
+      if (isRangeOfEmptyObject(answer.error, offset)) return { body: new Uint8Array(0), size: 0 };
       throw this.failure('GetObject', key, answer.error);
     }
-    // "bytes 0-1023/5000": the size is after the slash (a 200 answers with the whole object).
-    const size = answer.status === 200 ? answer.body.length : Number(/\/(\d+)$/.exec(answer.headers['content-range'] ?? '')?.[1] ?? Number.NaN);
-    if (!Number.isSafeInteger(size)) throw this.failure('GetObject', key, new Error(`response has no usable Content-Range (${String(answer.headers['content-range'])})`));
-    return { body: bytesView(answer.status === 200 ? answer.body.subarray(offset, offset + length) : answer.body), size };
+    // A 200 answers with the whole object.
+    if (answer.status === 200) return { body: bytesView(answer.body.subarray(offset, offset + length)), size: answer.body.length };
+    return { body: bytesView(answer.body), size: objectSizeOf(this.bucket, key, answer.headers['content-range']) };
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     const answer = await this.request('HeadObject', 'HEAD', key);
     if (answer.error !== undefined) {
-      if (isMissing(answer.error)) return undefined;
+      if (isNotFound(answer.error)) return undefined;
       throw this.failure('HeadObject', key, answer.error);
     }
     const size = Number(answer.headers['content-length']);
-    return withLastModified<ObjectInfo>({ key, size: Number.isSafeInteger(size) ? size : 0, etag: this.etagOf('HeadObject', key, answer) }, answer.headers);
+    return withLastModified<ObjectInfo>({ key, size: Number.isSafeInteger(size) ? size : 0, etag: requireEtag('HeadObject', this.bucket, key, answer.headers.etag) }, lastModifiedOf(answer.headers));
   }
 
   /** Unconditional PutObject; returns the new ETag. */
   async put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
     const answer = await this.request('PutObject', 'PUT', key, putHeaders(options), body);
     if (answer.error !== undefined) throw this.failure('PutObject', key, answer.error);
-    return this.etagOf('PutObject', key, answer);
+    return requireEtag('PutObject', this.bucket, key, answer.headers.etag);
   }
 
   /** `PutObject` with `If-None-Match: *`; the same outcomes as `ObjectStore.putIfAbsent`. */
@@ -174,10 +172,9 @@ export class S3Direct implements ObjectRequests {
 
   private async conditionalPut(key: string, body: Uint8Array, headers: Record<string, string>): Promise<ConditionalPutResult> {
     const answer = await this.request('PutObject', 'PUT', key, headers, body);
-    if (answer.error === undefined) return { outcome: 'written', etag: this.etagOf('PutObject', key, answer) };
-    if (answer.status === 412) return { outcome: 'precondition-failed' };
-    if (answer.status === 409) return { outcome: 'conflict' };
-    if (isMissing(answer.error)) return { outcome: 'missing' };
+    if (answer.error === undefined) return { outcome: 'written', etag: requireEtag('PutObject', this.bucket, key, answer.headers.etag) };
+    const refused = conditionalRefusal(answer.error);
+    if (refused !== undefined) return refused;
     throw this.failure('PutObject', key, answer.error);
   }
 
@@ -244,21 +241,8 @@ export class S3Direct implements ObjectRequests {
     });
   }
 
-  // Compare-and-swap depends on ETags; a store that omits them must fail loudly, not loop on 412s.
-  private etagOf(operation: string, key: string, answer: Answer): string {
-    const etag = answer.headers.etag;
-    if (etag === undefined || etag === '') throw this.failure(operation, key, new S3ResponseError('MissingETag', answer.status, `${operation} returned no ETag`));
-    return etag;
-  }
-
   private failure(operation: string, key: string, cause: unknown, attempts = 1): AwsAccessError {
-    const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-    return new AwsAccessError(`${operation} s3://${this.bucket}/${key} failed${tries}: ${describeCause(cause)}`, {
-      cause,
-      operation,
-      bucket: this.bucket,
-      key,
-    });
+    return objectAccessError(operation, this.bucket, key, cause, attempts);
   }
 }
 
@@ -276,11 +260,6 @@ function responseError(status: number, body: Buffer): S3ResponseError {
   return new S3ResponseError(code, status, message);
 }
 
-/** 404 for the key, not the bucket. A HEAD's 404 has no body to tell them apart: it counts as the key's, as the SDK's NotFound does. */
-function isMissing(error: S3ResponseError): boolean {
-  return error.$metadata.httpStatusCode === 404 && error.name !== 'NoSuchBucket';
-}
-
 function isRetryable(error: S3ResponseError): boolean {
   return retryableStatuses.has(error.$metadata.httpStatusCode) || retryableCodes.has(error.name);
 }
@@ -296,10 +275,9 @@ function bytesView(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-function withLastModified<T extends { lastModified?: Date }>(value: T, headers: IncomingHttpHeaders): T {
+function lastModifiedOf(headers: IncomingHttpHeaders): Date | undefined {
   const lastModified = headers['last-modified'];
-  if (lastModified !== undefined) value.lastModified = new Date(lastModified);
-  return value;
+  return lastModified === undefined ? undefined : new Date(lastModified);
 }
 
 /** The bucket's URL and signing scope by the SDK's own endpoint rules, from the client's settings. */
@@ -337,14 +315,6 @@ export async function directTarget(client: S3Client, bucket: string): Promise<Ta
 /** The SDK's SigV4 signer set up as S3 wants it: the path signed as sent (encoded once), a signed payload. */
 export function s3Signer(credentials: ConstructorParameters<typeof SignatureV4>[0]['credentials'], region: string, service = 's3'): SignatureV4 {
   return new SignatureV4({ credentials, region, service, sha256: NodeSha256, uriEscapePath: false, applyChecksum: true });
-}
-
-/** A key as a URL path: each segment percent-encoded as RFC 3986 asks (what S3 signs), slashes kept. */
-export function encodeKey(key: string): string {
-  return key
-    .split('/')
-    .map((part) => encodeURIComponent(part).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
 }
 
 /** S3's XML error body: its Code and Message, or the status alone when there is no body (HEAD-like answers). */

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createS3Client } from '../../lib/aws/clients.js';
-import { encodeKey, directTarget, s3Signer } from '../../lib/aws/s3-direct.js';
+import { directTarget, s3Signer } from '../../lib/aws/s3-direct.js';
+import { encodeKey } from '../../lib/aws/s3.js';
 
 describe('S3Direct signing', () => {
   test('the signer reproduces the GET Object example of the S3 SigV4 documentation', async () => {
