@@ -3,8 +3,8 @@
  * compare-and-swap) — without the AWS SDK's middleware stack, for the pipeline's hot paths.
  *
  * Through the SDK v3 client, one PutObject of a 12 KiB segment cost about 1.4 ms of CPU even with
- * flexible checksums off, against about 0.2 ms for the HTTP request itself (docs/ingest.md,
- * "Performance"); ingest writes one segment per shard per request, and a compaction job makes about
+ * flexible checksums off, against 0.31–0.35 ms for the same PUT sent unsigned with bare `node:http`
+ * (test/bench/ingest.bench.ts; docs/ingest.md, "Performance"); ingest writes one segment per shard per request, and a compaction job makes about
  * fifty requests. This client keeps what the SDK is needed for and does the rest itself:
  *
  * - from the SDK's S3Client (built by `createS3Client`, so the same environment settings apply):
@@ -21,8 +21,11 @@
  *
  * Results and errors are those of `S3ObjectStore`: a missing object is undefined, 412, 409 and 404
  * of a conditional write are outcomes, anything else (after the retries) an `AwsAccessError` whose
- * `code` and `httpStatus` are S3's. Listing, deleting, copying and multipart uploads stay with the
- * SDK (S3ObjectStore), as do buckets this client cannot address (S3 Express, multi-region).
+ * `code` and `httpStatus` are S3's.
+ *
+ * `DirectS3ObjectStore`, the functions' store, sends listing, deleting, copying and multipart
+ * uploads through the SDK (S3ObjectStore), and every request for a bucket this client cannot
+ * address: S3 Express buckets and multi-region access points need signing schemes it lacks.
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
@@ -51,6 +54,14 @@ class S3ResponseError extends Error {
     super(message);
     this.name = code;
     this.$metadata = { httpStatusCode: status };
+  }
+}
+
+/** A bucket whose requests need a signing scheme S3Direct does not implement (S3 Express, multi-region access points). */
+export class UnsupportedBucketError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedBucketError';
   }
 }
 
@@ -164,6 +175,17 @@ export class S3Direct implements ObjectRequests {
     return this.conditionalPut(key, body, { ...putHeaders(options), 'if-match': etag });
   }
 
+  /** Whether this client can address the bucket: false when it needs a signing scheme this client lacks. */
+  async addressesBucket(): Promise<boolean> {
+    try {
+      await this.resolvedTarget();
+      return true;
+    } catch (error) {
+      if (error instanceof UnsupportedBucketError) return false;
+      throw error;
+    }
+  }
+
   /** Closes the kept-alive connections. */
   destroy(): void {
     this.httpAgent.destroy();
@@ -182,9 +204,8 @@ export class S3Direct implements ObjectRequests {
   private async request(operation: string, method: 'GET' | 'HEAD' | 'PUT', key: string, extraHeaders: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
     let target: Target;
     try {
-      target = await (this.target ??= directTarget(this.client, this.bucket));
+      target = await this.resolvedTarget();
     } catch (error) {
-      this.target = undefined; // e.g. no region configured: let the next request try again
       throw this.failure(operation, key, error, 0);
     }
     const headers: Record<string, string> = {
@@ -215,6 +236,14 @@ export class S3Direct implements ObjectRequests {
       if (attempt >= target.maxAttempts) throw this.failure(operation, key, retry, attempt);
       await this.sleep(this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
     }
+  }
+
+  private resolvedTarget(): Promise<Target> {
+    return (this.target ??= directTarget(this.client, this.bucket).catch((error: unknown) => {
+      // Settings that can change (no region configured yet) are resolved again at the next request.
+      if (!(error instanceof UnsupportedBucketError)) this.target = undefined;
+      throw error;
+    }));
   }
 
   /** One attempt: S3's answer, or a rejection for a network error or timeout. */
@@ -296,7 +325,7 @@ export async function directTarget(client: S3Client, bucket: string): Promise<Ta
   });
   const scheme = (endpoint.properties?.['authSchemes'] as Array<{ name?: string; signingName?: string; signingRegion?: string }> | undefined)?.[0];
   if (scheme !== undefined && scheme.name !== 'sigv4') {
-    throw new Error(`bucket ${bucket} needs the ${scheme.name} signing scheme (an S3 Express or multi-region bucket), which this writer does not implement`);
+    throw new UnsupportedBucketError(`bucket ${bucket} needs the ${scheme.name} signing scheme (an S3 Express bucket or a multi-region access point), which S3Direct does not implement; DirectS3ObjectStore sends its requests through the SDK`);
   }
   const url = endpoint.url;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported S3 endpoint ${url.href}`);
@@ -359,37 +388,51 @@ function bytesOf(data: string | ArrayBuffer | ArrayBufferView): Buffer {
 
 /**
  * The functions' ObjectStore: object requests (get, ranged get, head, the three puts) through
- * S3Direct, the rest — listing, deletes, copies, multipart uploads — through the SDK.
+ * S3Direct, the rest — listing, deletes, copies, multipart uploads — through the SDK. A bucket
+ * S3Direct cannot address has all its requests sent through the SDK, decided at the first request.
  */
 export class DirectS3ObjectStore extends S3ObjectStore {
   private readonly direct: S3Direct;
+  /** Whether S3Direct can address the bucket; undefined until known. */
+  private addressable: boolean | undefined;
 
   constructor(client: S3Client, bucket: string, options: S3DirectOptions = {}) {
     super(client, bucket);
     this.direct = new S3Direct(client, bucket, options);
   }
 
-  override get(key: string): Promise<StoredObject | undefined> {
-    return this.direct.get(key);
+  override async get(key: string): Promise<StoredObject | undefined> {
+    return (await this.viaDirect()) ? this.direct.get(key) : super.get(key);
   }
 
-  override getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
-    return this.direct.getRange(key, offset, length);
+  override async getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
+    return (await this.viaDirect()) ? this.direct.getRange(key, offset, length) : super.getRange(key, offset, length);
   }
 
-  override head(key: string): Promise<ObjectInfo | undefined> {
-    return this.direct.head(key);
+  override async head(key: string): Promise<ObjectInfo | undefined> {
+    return (await this.viaDirect()) ? this.direct.head(key) : super.head(key);
   }
 
-  override put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
-    return this.direct.put(key, body, options);
+  override async put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
+    return (await this.viaDirect()) ? this.direct.put(key, body, options) : super.put(key, body, options);
   }
 
-  override putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<ConditionalPutResult> {
-    return this.direct.putIfAbsent(key, body, options);
+  override async putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<ConditionalPutResult> {
+    return (await this.viaDirect()) ? this.direct.putIfAbsent(key, body, options) : super.putIfAbsent(key, body, options);
   }
 
-  override putIfMatch(key: string, body: Uint8Array, etag: string, options?: PutOptions): Promise<ConditionalPutResult> {
-    return this.direct.putIfMatch(key, body, etag, options);
+  override async putIfMatch(key: string, body: Uint8Array, etag: string, options?: PutOptions): Promise<ConditionalPutResult> {
+    return (await this.viaDirect()) ? this.direct.putIfMatch(key, body, etag, options) : super.putIfMatch(key, body, etag, options);
+  }
+
+  private async viaDirect(): Promise<boolean> {
+    if (this.addressable === undefined) {
+      try {
+        this.addressable = await this.direct.addressesBucket();
+      } catch {
+        return true; // settings that do not resolve (no region): S3Direct's request fails with an AwsAccessError saying so
+      }
+    }
+    return this.addressable;
   }
 }
