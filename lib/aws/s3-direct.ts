@@ -39,9 +39,6 @@ import { conditionalRefusal, encodeKey, isNotFound, isRangeOfEmptyObject, object
 export interface S3DirectOptions {
   /** Per attempt: how long the socket may stay idle before the attempt fails (and is retried). */
   attemptTimeoutMs?: number;
-  /** Backoff: first delay cap, and the cap of every delay. */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -66,7 +63,7 @@ export class UnsupportedBucketError extends Error {
 }
 
 /** Where and how requests for the bucket go, resolved once from the client's configuration. */
-export interface Target {
+interface Target {
   protocol: 'http:' | 'https:';
   hostname: string;
   port: number | undefined;
@@ -77,6 +74,9 @@ export interface Target {
   userAgent: string;
 }
 
+/** Backoff between attempts: full jitter under a cap that starts at 100 ms and doubles up to 20 s, as the SDK's standard retry mode. */
+const baseDelayMs = 100;
+const maxDelayMs = 20_000;
 const retryableStatuses = new Set([429, 500, 502, 503, 504]);
 const retryableCodes = new Set(['RequestTimeout', 'RequestTimeoutException', 'SlowDown', 'Throttling', 'ThrottlingException', 'InternalError', 'ServiceUnavailable']);
 /** Socket errors after which the same request may well succeed on a new connection. */
@@ -101,15 +101,13 @@ interface Answer {
 }
 
 /** The object requests of `ObjectStore` that this client makes. */
-export type ObjectRequests = Pick<ObjectStore, 'bucket' | 'get' | 'getRange' | 'head' | 'put' | 'putIfAbsent' | 'putIfMatch'>;
+type ObjectRequests = Pick<ObjectStore, 'bucket' | 'get' | 'getRange' | 'head' | 'put' | 'putIfAbsent' | 'putIfMatch'>;
 
 export class S3Direct implements ObjectRequests {
   private target: Promise<Target> | undefined;
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
   private readonly attemptTimeoutMs: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
@@ -121,8 +119,6 @@ export class S3Direct implements ObjectRequests {
     // Well under the ingest function's 30 s timeout (resources.ts), so that one stalled socket leaves
     // time for the retries; S3 answers an object request in milliseconds, a 5 s silence is a dead connection.
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 5_000;
-    this.baseDelayMs = options.baseDelayMs ?? 100;
-    this.maxDelayMs = options.maxDelayMs ?? 20_000;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }
@@ -234,7 +230,7 @@ export class S3Direct implements ObjectRequests {
         retry = error;
       }
       if (attempt >= target.maxAttempts) throw this.failure(operation, key, retry, attempt);
-      await this.sleep(this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
+      await this.sleep(this.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
     }
   }
 
@@ -396,9 +392,9 @@ export class DirectS3ObjectStore extends S3ObjectStore {
   /** Whether S3Direct can address the bucket; undefined until known. */
   private addressable: boolean | undefined;
 
-  constructor(client: S3Client, bucket: string, options: S3DirectOptions = {}) {
+  constructor(client: S3Client, bucket: string) {
     super(client, bucket);
-    this.direct = new S3Direct(client, bucket, options);
+    this.direct = new S3Direct(client, bucket);
   }
 
   override async get(key: string): Promise<StoredObject | undefined> {

@@ -91,7 +91,6 @@ class Scan {
   /** The distinct label pair of each entry of the label table (same index / 4). */
   private pairOfLabel = reusable.pairOfLabel;
   private readonly cache: SeriesCache;
-  private readonly pairs;
   private readonly view: DataView;
   /** Rank of each pair in label order, set before sorting. */
   private pairRank: Int32Array = new Int32Array(0);
@@ -104,8 +103,7 @@ class Scan {
     this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     if (known.usedBytes > seriesCacheBudget) known.clear();
     this.cache = known;
-    this.pairs = known.pairs;
-    this.pairs.beginRequest();
+    this.cache.pairs.beginRequest();
   }
 
   run(): ParsedBatch {
@@ -328,14 +326,14 @@ class Scan {
         pairHash = Math.imul(pairHash ^ byte, 0x01000193);
       }
       hash = Math.imul(hash ^ 0xff, 0x01000193);
-      let pair = this.pairs.find(buffer, nameStart, nameEnd, valueStart, valueEnd, pairHash);
+      let pair = this.cache.pairs.find(buffer, nameStart, nameEnd, valueStart, valueEnd, pairHash);
       if (pair < 0) {
         const newFlags = this.checkNewPair(buffer, at, offset, count);
-        pair = this.pairs.add(buffer, nameStart, nameEnd, valueStart, valueEnd, pairHash, newFlags);
+        pair = this.cache.pairs.add(buffer, nameStart, nameEnd, valueStart, valueEnd, pairHash, newFlags);
       }
       this.pairOfLabel[at >>> 2] = pair;
-      this.pairs.markUsed(pair);
-      const flags = this.pairs.flagsOf(pair);
+      this.cache.pairs.markUsed(pair);
+      const flags = this.cache.pairs.flagsOf(pair);
       if ((flags & PAIR_EMPTY_VALUE) !== 0) rebuild = true;
       if ((flags & PAIR_METRIC_NAME) !== 0) hasName = true;
       if (i > 0) {
@@ -446,7 +444,7 @@ class Scan {
    * packed prefixes tie are compared label by label.
    */
   private sortAndMerge(): ScannedSeries[] {
-    const ranked = this.pairs.rankUsed();
+    const ranked = this.cache.pairs.rankUsed();
     this.pairRank = ranked.rank;
     const all = this.series;
     const n = all.length;

@@ -64,11 +64,9 @@ export interface UpdateOutcome<R> {
   written: boolean;
   attempts: number;
   conflicts: number;
-  /** Size of the state after the update. */
-  bytes: number;
 }
 
-export type ApplyFunction<R> = (current: VersionedState, attempt: number) => StateChange<R> | Promise<StateChange<R>>;
+export type ApplyFunction<R> = (current: ConditionalObject<ShardState>, attempt: number) => StateChange<R> | Promise<StateChange<R>>;
 
 /**
  * Reads the state, applies `apply` and writes the result conditionally, retrying on conflict.
@@ -108,15 +106,14 @@ export async function updateShardState<R>(
     logger.warn('state conflict, giving up', { tenant, shard, attempts: updated.attempts });
     throw new StateConflictError(tenant, shard, updated.attempts);
   }
-  const { result, state, etag, bytes, attempts, conflicts } = updated;
-  return { result, state, etag, written: updated.outcome === 'written', attempts, conflicts, bytes };
+  const { result, state, etag, attempts, conflicts } = updated;
+  return { result, state, etag, written: updated.outcome === 'written', attempts, conflicts };
 }
 
 /** An object as read for a conditional update: etag undefined when it does not exist yet. */
 export interface ConditionalObject<S> {
   state: S;
   etag: string | undefined;
-  bytes: number;
 }
 
 export interface ConditionalUpdate<S, R> extends CasOptions {
@@ -156,7 +153,7 @@ export async function updateConditionally<S, R>(store: ObjectStore, key: string,
         : await store.putIfMatch(key, body, current.etag, { contentType: 'application/json' });
     if (written.outcome === 'written') {
       update.onWritten?.(body.length);
-      return { outcome: 'written', result, attempts: attempt, conflicts, state: next, etag: written.etag, bytes: body.length };
+      return { outcome: 'written', result, attempts: attempt, conflicts, state: next, etag: written.etag };
     }
     conflicts++;
     update.onConflict?.(attempt, written.outcome);
