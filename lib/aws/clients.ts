@@ -55,6 +55,11 @@ export function createS3Client(env: Env = process.env): S3Client {
     ...config,
     // Emulators serve buckets under the path; virtual-host style would need DNS for bucket.localhost.
     forcePathStyle: config.endpoint !== undefined,
+    // The SDK's default computes a CRC32 in JavaScript over every body, 5+ MiB multipart parts
+    // included, and checks the one of every answer; SigV4's signed payload already protects uploads.
+    // Operations that require a checksum (DeleteObjects) still get one.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   };
   return new S3Client(clientConfig);
 }

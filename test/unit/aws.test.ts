@@ -393,6 +393,14 @@ describe('client factories', () => {
     client.destroy();
   });
 
+  test('S3 checksums only where an operation requires one: no JavaScript CRC32 over every body', async () => {
+    const client = createS3Client({});
+
+    assert.equal(await client.config.requestChecksumCalculation(), 'WHEN_REQUIRED');
+    assert.equal(await client.config.responseChecksumValidation(), 'WHEN_REQUIRED');
+    client.destroy();
+  });
+
   test('the service-specific endpoint wins over AWS_ENDPOINT_URL', () => {
     const env = { AWS_ENDPOINT_URL: 'http://general:4566', AWS_ENDPOINT_URL_SQS: 'http://sqs:9324' };
 
