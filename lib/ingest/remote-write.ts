@@ -21,7 +21,7 @@
  */
 import type { ParsedBatch } from './batch.js';
 import { noneDropped } from './batch.js';
-import { compareBytes, concatRanges, equalsBytes } from './bytes.js';
+import { compareBytes, concatRanges, equalsBytes, grownInt32 } from './bytes.js';
 import { InvalidSeriesDataError } from './errors.js';
 import { PAIR_EMPTY_VALUE, PAIR_METRIC_NAME } from './label-pairs.js';
 import { regionHash, SeriesCache } from './series-cache.js';
@@ -283,16 +283,8 @@ class Scan {
   /** Makes room for `count` more labels in the label table and the pair-of-label table. */
   private reserveLabels(count: number): void {
     const needed = this.labelLength + count * 4;
-    if (needed > this.labels.length) {
-      const grown = new Int32Array(Math.max(this.labels.length * 2, needed));
-      grown.set(this.labels);
-      this.labels = grown;
-    }
-    if (this.pairOfLabel.length * 4 < this.labels.length) {
-      const grown = new Int32Array(this.labels.length / 4);
-      grown.set(this.pairOfLabel);
-      this.pairOfLabel = grown;
-    }
+    if (needed > this.labels.length) this.labels = grownInt32(this.labels, Math.max(this.labels.length * 2, needed));
+    if (this.pairOfLabel.length * 4 < this.labels.length) this.pairOfLabel = grownInt32(this.pairOfLabel, this.labels.length / 4);
   }
 
   /**
