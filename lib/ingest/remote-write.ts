@@ -77,9 +77,10 @@ const keepInts = 1 << 20;
 
 /**
  * Label sets checked in earlier requests (series-cache.ts), cleared when they take more than
- * `seriesCacheBudget` bytes: 64 MiB holds some 200,000 series of the bench's shape.
+ * `seriesCacheBudget` bytes: 64 MiB holds some 200,000 series of the bench's shape. Exported for
+ * its counters.
  */
-const known = new SeriesCache();
+export const knownSeries = new SeriesCache();
 const seriesCacheBudget = 64 << 20;
 
 class Scan {
@@ -101,8 +102,8 @@ class Scan {
   ) {
     this.reader = new WireReader(body, 0, body.length);
     this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    if (known.usedBytes > seriesCacheBudget) known.clear();
-    this.cache = known;
+    if (knownSeries.usedBytes > seriesCacheBudget) knownSeries.clear();
+    this.cache = knownSeries;
     this.cache.pairs.beginRequest();
   }
 

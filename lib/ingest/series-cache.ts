@@ -33,6 +33,13 @@ export class SeriesCache {
   private hashes = new Int32Array(512);
   private offsets = new Int32Array(512);
   readonly pairs = new LabelPairs();
+  /** Lookups that found their label set, over the cache's life. */
+  hits = 0;
+
+  /** Label sets kept. */
+  get size(): number {
+    return this.entries;
+  }
 
   /** Roughly what the entries and pairs take (the arrays holding them are up to twice as large). */
   get usedBytes(): number {
@@ -56,7 +63,10 @@ export class SeriesCache {
       const entry = this.slots[slot]! - 1;
       if (entry < 0) return -1;
       const at = this.offsets[entry]!;
-      if (this.hashes[entry] === hash && this.meta[at + 1] === length && equalRegions(buffer, start, this.view, this.meta[at]!, length)) return at;
+      if (this.hashes[entry] === hash && this.meta[at + 1] === length && equalRegions(buffer, start, this.view, this.meta[at]!, length)) {
+        this.hits++;
+        return at;
+      }
     }
   }
 
