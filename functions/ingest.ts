@@ -11,11 +11,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createS3Client, type Env } from '../lib/aws/clients.js';
 import { DirectS3ObjectStore } from '../lib/aws/s3-direct.js';
+import { envSettings } from '../lib/config/env.js';
 import { ingestConfigFromEnv } from '../lib/ingest/config.js';
 import type { IngestDeps, IngestRequest, IngestResponse } from '../lib/ingest/contract.js';
 import { IngestConfigError } from '../lib/ingest/errors.js';
 import { handleIngest } from '../lib/ingest/handler.js';
-import { isLogLevel, jsonLogger, type Logger } from '../lib/log/logger.js';
+import { jsonLogger, type Logger } from '../lib/log/logger.js';
 
 export interface IngestHandlerOptions {
   /** Default: process.env, read at the first invocation. */
@@ -53,10 +54,9 @@ export function toLambdaResult(response: IngestResponse): APIGatewayProxyStructu
 
 function ingestDeps(options: IngestHandlerOptions): IngestDeps {
   const env = options.env ?? process.env;
-  const bucket = env['STRATA_BUCKET']?.trim();
-  if (!bucket) throw new IngestConfigError('STRATA_BUCKET is not set');
-  const logLevel = env['STRATA_LOG_LEVEL']?.trim() || 'info';
-  if (!isLogLevel(logLevel)) throw new IngestConfigError(`STRATA_LOG_LEVEL must be debug, info, warn or error, got ${JSON.stringify(logLevel)}`);
+  const settings = envSettings(env, (message) => new IngestConfigError(message));
+  const bucket = settings.required('STRATA_BUCKET');
+  const logLevel = settings.logLevel('STRATA_LOG_LEVEL') ?? 'info';
   return {
     store: new DirectS3ObjectStore(createS3Client(env), bucket),
     clock: Date.now,

@@ -8,7 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { awsConfigFromEnv, createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import type { OutgoingMessage } from '../../lib/aws/contract.js';
-import { AwsAccessError, BatchDeleteError, DeleteBatchError, SendBatchError } from '../../lib/aws/errors.js';
+import { AwsAccessError, AwsConfigError, BatchDeleteError, DeleteBatchError, SendBatchError } from '../../lib/aws/errors.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
 import { SqsMessageQueue, queueUrlByName } from '../../lib/aws/sqs.js';
 
@@ -440,8 +440,15 @@ describe('client factories', () => {
     client.destroy();
   });
 
-  test('AWS_MAX_ATTEMPTS overrides the default number of attempts', () => {
+  test('AWS_MAX_ATTEMPTS overrides the default number of attempts; a value that is not a positive integer is an error naming it', () => {
     assert.equal(awsConfigFromEnv('s3', { AWS_MAX_ATTEMPTS: '2' }).maxAttempts, 2);
-    assert.equal(awsConfigFromEnv('s3', { AWS_MAX_ATTEMPTS: 'lots' }).maxAttempts, 5);
+    assert.equal(awsConfigFromEnv('s3', { AWS_MAX_ATTEMPTS: ' ' }).maxAttempts, 5);
+    for (const value of ['lots', '0', '2.5']) {
+      assert.throws(
+        () => createS3Client({ AWS_MAX_ATTEMPTS: value }),
+        (error: unknown) => error instanceof AwsConfigError && error.message === `AWS_MAX_ATTEMPTS must be a positive integer, got ${JSON.stringify(value)}`,
+        value,
+      );
+    }
   });
 });
