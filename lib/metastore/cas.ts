@@ -134,6 +134,13 @@ export type ConditionalOutcome<S, R> =
  * PutObject `If-None-Match: *` (first write) or `If-Match: <etag>`; on 412/409/404 re-read and
  * re-apply after a full-jitter exponential backoff. Gives up after `maxAttempts`, leaving the error
  * to the caller.
+ *
+ * A 412 does not prove that another writer won. The store retries a PutObject whose reply was lost
+ * (a reset, a timeout); when the first attempt had landed, the retry's condition no longer holds and
+ * it comes back 412. This loop then re-reads and runs `apply` on the state this writer itself just
+ * wrote. So every `apply` must be idempotent on its own output: given a state that already holds
+ * its change, it must not make the change again (it returns that state as it is, "no change").
+ * The chaos campaign's 's3-write-reported-412' fault exercises exactly this.
  */
 export async function updateConditionally<S, R>(store: ObjectStore, key: string, update: ConditionalUpdate<S, R>): Promise<ConditionalOutcome<S, R>> {
   const maxAttempts = Math.max(1, update.maxAttempts ?? 8);
