@@ -22,7 +22,6 @@ import type { RulesSnapshotProvider } from '../lib/plan/rules.js';
 export interface PipelineDeps extends ShardStateDeps {
   config: PlannerConfig;
   cas: CasOptions;
-  store: DirectS3ObjectStore;
   jobs: SqsMessageQueue;
   logger: Logger;
   limits: PlanLimits;

@@ -5,17 +5,18 @@
  * (lib/ingest/server.ts) calls the same core, `handleIngest`.
  *
  * Environment: STRATA_BUCKET (required), STRATA_LOG_LEVEL (info), AWS_* for S3 (segments are written
- * with `S3Direct`, configured from the same S3 client settings as every other function), and the
- * ingest variables listed in lib/ingest/config.ts (STRATA_SHARD_COUNT, STRATA_API_KEYS, limits).
+ * through `DirectS3ObjectStore` as every function's objects are, from the same S3 client settings),
+ * and the ingest variables listed in lib/ingest/config.ts (STRATA_SHARD_COUNT, STRATA_API_KEYS, limits).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createS3Client, type Env } from '../lib/aws/clients.js';
-import { S3Direct } from '../lib/aws/s3-direct.js';
+import { DirectS3ObjectStore } from '../lib/aws/s3-direct.js';
+import { envSettings } from '../lib/config/env.js';
 import { ingestConfigFromEnv } from '../lib/ingest/config.js';
 import type { IngestDeps, IngestRequest, IngestResponse } from '../lib/ingest/contract.js';
 import { IngestConfigError } from '../lib/ingest/errors.js';
 import { handleIngest } from '../lib/ingest/handler.js';
-import { isLogLevel, jsonLogger, type Logger } from '../lib/log/logger.js';
+import { jsonLogger, type Logger } from '../lib/log/logger.js';
 
 export interface IngestHandlerOptions {
   /** Default: process.env, read at the first invocation. */
@@ -53,12 +54,11 @@ export function toLambdaResult(response: IngestResponse): APIGatewayProxyStructu
 
 function ingestDeps(options: IngestHandlerOptions): IngestDeps {
   const env = options.env ?? process.env;
-  const bucket = env['STRATA_BUCKET']?.trim();
-  if (!bucket) throw new IngestConfigError('STRATA_BUCKET is not set');
-  const logLevel = env['STRATA_LOG_LEVEL']?.trim() || 'info';
-  if (!isLogLevel(logLevel)) throw new IngestConfigError(`STRATA_LOG_LEVEL must be debug, info, warn or error, got ${JSON.stringify(logLevel)}`);
+  const settings = envSettings(env, (message) => new IngestConfigError(message));
+  const bucket = settings.required('STRATA_BUCKET');
+  const logLevel = settings.logLevel('STRATA_LOG_LEVEL') ?? 'info';
   return {
-    store: new S3Direct(createS3Client(env), bucket),
+    store: new DirectS3ObjectStore(createS3Client(env), bucket),
     clock: Date.now,
     logger: options.logger ?? jsonLogger({ level: logLevel, fields: { function: 'ingest' } }),
     config: ingestConfigFromEnv(env),

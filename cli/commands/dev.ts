@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EmbeddedStackStartError } from '../../lib/local/stack.js';
-import { isLogLevel } from '../../lib/log/logger.js';
+import { envSettings } from '../../lib/config/env.js';
 import { devFilePath, writeDevFile, type DevFile } from '../context.js';
 import { IngestListenError, startLocalPipeline } from '../pipeline.js';
 import { CommandError, integerOption, parseOptions, type Command } from '../usage.js';
@@ -55,8 +55,7 @@ Other STRATA_* variables (limits, shard count, log level) are read from the envi
     const ingestPort = integerOption('ingest-port', values['ingest-port'], 8080, 0, 65535);
     const tickSeconds = integerOption('tick-seconds', values['tick-seconds'], 60, 1, 3600);
     const host = values.host ?? '127.0.0.1';
-    const logLevel = process.env.STRATA_LOG_LEVEL ?? 'info';
-    if (!isLogLevel(logLevel)) throw new CommandError('STRATA_LOG_LEVEL must be debug, info, warn or error');
+    const logLevel = envSettings(process.env, (message) => new CommandError(message)).logLevel('STRATA_LOG_LEVEL') ?? 'info';
     const stackOnly = values['stack-only'] === true;
     let pipeline;
     try {

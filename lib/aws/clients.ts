@@ -4,6 +4,8 @@
  */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { envSettings, type EnvSettings } from '../config/env.js';
+import { AwsConfigError } from './errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,14 +39,16 @@ const LOCAL_CREDENTIALS: AwsCredentials = { accessKeyId: 'test', secretAccessKey
 /** The SDK's service-specific endpoint variables. */
 const endpointVariables = { s3: 'AWS_ENDPOINT_URL_S3', sqs: 'AWS_ENDPOINT_URL_SQS', secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER' } as const;
 
+/** Throws AwsConfigError for a setting that cannot be used (AWS_MAX_ATTEMPTS not a positive integer). */
 export function awsConfigFromEnv(service: keyof typeof endpointVariables, env: Env = process.env): AwsConfig {
-  const endpoint = nonEmpty(env[endpointVariables[service]]) ?? nonEmpty(env.AWS_ENDPOINT_URL);
-  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION;
-  const config: AwsConfig = { region, maxAttempts: maxAttemptsFrom(env) };
+  const settings = envSettings(env, (message) => new AwsConfigError(message));
+  const endpoint = settings.text(endpointVariables[service]) ?? settings.text('AWS_ENDPOINT_URL');
+  const region = settings.text('AWS_REGION') ?? settings.text('AWS_DEFAULT_REGION') ?? DEFAULT_REGION;
+  const config: AwsConfig = { region, maxAttempts: settings.positiveInteger('AWS_MAX_ATTEMPTS') ?? DEFAULT_MAX_ATTEMPTS };
   if (endpoint !== undefined) config.endpoint = endpoint;
-  const appId = nonEmpty(env.AWS_SDK_UA_APP_ID);
+  const appId = settings.text('AWS_SDK_UA_APP_ID');
   if (appId !== undefined) config.userAgentAppId = appId;
-  const credentials = credentialsFrom(env, endpoint !== undefined);
+  const credentials = credentialsFrom(settings, endpoint !== undefined);
   if (credentials !== undefined) config.credentials = credentials;
   return config;
 }
@@ -55,6 +59,11 @@ export function createS3Client(env: Env = process.env): S3Client {
     ...config,
     // Emulators serve buckets under the path; virtual-host style would need DNS for bucket.localhost.
     forcePathStyle: config.endpoint !== undefined,
+    // The SDK's default computes a CRC32 in JavaScript over every body, 5+ MiB multipart parts
+    // included, and checks the one of every answer; SigV4's signed payload already protects uploads.
+    // Operations that require a checksum (DeleteObjects) still get one.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   };
   return new S3Client(clientConfig);
 }
@@ -64,28 +73,17 @@ export function createSqsClient(env: Env = process.env): SQSClient {
   return new SQSClient(clientConfig);
 }
 
-function credentialsFrom(env: Env, customEndpoint: boolean): AwsCredentials | undefined {
-  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
-  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+function credentialsFrom(settings: EnvSettings, customEndpoint: boolean): AwsCredentials | undefined {
+  const accessKeyId = settings.text('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = settings.text('AWS_SECRET_ACCESS_KEY');
   if (accessKeyId !== undefined && secretAccessKey !== undefined) {
     // Passed explicitly so that an `env` other than process.env is honoured.
-    const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
+    const sessionToken = settings.text('AWS_SESSION_TOKEN');
     return sessionToken === undefined
       ? { accessKeyId, secretAccessKey }
       : { accessKeyId, secretAccessKey, sessionToken };
   }
-  const otherSource =
-    nonEmpty(env.AWS_PROFILE) ?? nonEmpty(env.AWS_WEB_IDENTITY_TOKEN_FILE) ?? nonEmpty(env.AWS_CONTAINER_CREDENTIALS_FULL_URI);
+  const otherSource = settings.text('AWS_PROFILE') ?? settings.text('AWS_WEB_IDENTITY_TOKEN_FILE') ?? settings.text('AWS_CONTAINER_CREDENTIALS_FULL_URI');
   if (customEndpoint && otherSource === undefined) return { ...LOCAL_CREDENTIALS };
   return undefined;
-}
-
-function maxAttemptsFrom(env: Env): number {
-  const value = Number(nonEmpty(env.AWS_MAX_ATTEMPTS));
-  return Number.isInteger(value) && value >= 1 ? value : DEFAULT_MAX_ATTEMPTS;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
 }

@@ -32,6 +32,14 @@ export class AwsAccessError extends Error {
   }
 }
 
+/** An AWS_* setting that cannot be used; the message names the variable and what it must be. */
+export class AwsConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AwsConfigError';
+  }
+}
+
 export interface KeyFailure {
   key: string;
   code: string;

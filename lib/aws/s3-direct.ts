@@ -3,8 +3,8 @@
  * compare-and-swap) — without the AWS SDK's middleware stack, for the pipeline's hot paths.
  *
  * Through the SDK v3 client, one PutObject of a 12 KiB segment cost about 1.4 ms of CPU even with
- * flexible checksums off, against about 0.2 ms for the HTTP request itself (docs/ingest.md,
- * "Performance"); ingest writes one segment per shard per request, and a compaction job makes about
+ * flexible checksums off, against 0.31–0.35 ms for the same PUT sent unsigned with bare `node:http`
+ * (test/bench/ingest.bench.ts; docs/ingest.md, "Performance"); ingest writes one segment per shard per request, and a compaction job makes about
  * fifty requests. This client keeps what the SDK is needed for and does the rest itself:
  *
  * - from the SDK's S3Client (built by `createS3Client`, so the same environment settings apply):
@@ -14,13 +14,18 @@
  *   `app/<id>` User-Agent part;
  * - SigV4 signing with `@smithy/signature-v4`, the SDK's own signer, over a signed payload: S3
  *   checks the body's SHA-256, so a corrupted upload is refused as with the SDK's checksums;
- * - keep-alive `node:http`/`node:https`; network errors, 5xx, 429 and S3's `RequestTimeout` are
- *   retried with capped exponential backoff and full jitter, as the SDK's standard retry mode does.
+ * - keep-alive `node:http`/`node:https`; dropped or stalled connections, 500, 502, 503, 504, 429 and
+ *   S3's throttling and timeout codes are retried with capped exponential backoff and full jitter, as
+ *   the SDK's standard retry mode does. Anything else (501 NotImplemented, a request S3 refuses, a
+ *   signing or credentials failure) fails at once: another attempt would fail the same way.
  *
  * Results and errors are those of `S3ObjectStore`: a missing object is undefined, 412, 409 and 404
  * of a conditional write are outcomes, anything else (after the retries) an `AwsAccessError` whose
- * `code` and `httpStatus` are S3's. Listing, deleting, copying and multipart uploads stay with the
- * SDK (S3ObjectStore), as do buckets this client cannot address (S3 Express, multi-region).
+ * `code` and `httpStatus` are S3's.
+ *
+ * `DirectS3ObjectStore`, the functions' store, sends listing, deleting, copying and multipart
+ * uploads through the SDK (S3ObjectStore), and every request for a bucket this client cannot
+ * address: S3 Express buckets and multi-region access points need signing schemes it lacks.
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
@@ -28,15 +33,12 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ConditionalPutResult, ObjectInfo, ObjectRange, ObjectStore, PutOptions, StoredObject } from './contract.js';
-import { AwsAccessError, describeCause } from './errors.js';
-import { S3ObjectStore } from './s3.js';
+import type { AwsAccessError } from './errors.js';
+import { conditionalRefusal, encodeKey, isNotFound, isRangeOfEmptyObject, objectAccessError, objectSizeOf, requireEtag, S3ObjectStore, withLastModified } from './s3.js';
 
 export interface S3DirectOptions {
   /** Per attempt: how long the socket may stay idle before the attempt fails (and is retried). */
   attemptTimeoutMs?: number;
-  /** Backoff: first delay cap, and the cap of every delay. */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -52,8 +54,16 @@ class S3ResponseError extends Error {
   }
 }
 
+/** A bucket whose requests need a signing scheme S3Direct does not implement (S3 Express, multi-region access points). */
+export class UnsupportedBucketError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedBucketError';
+  }
+}
+
 /** Where and how requests for the bucket go, resolved once from the client's configuration. */
-export interface Target {
+interface Target {
   protocol: 'http:' | 'https:';
   hostname: string;
   port: number | undefined;
@@ -64,25 +74,40 @@ export interface Target {
   userAgent: string;
 }
 
+/** Backoff between attempts: full jitter under a cap that starts at 100 ms and doubles up to 20 s, as the SDK's standard retry mode. */
+const baseDelayMs = 100;
+const maxDelayMs = 20_000;
+const retryableStatuses = new Set([429, 500, 502, 503, 504]);
 const retryableCodes = new Set(['RequestTimeout', 'RequestTimeoutException', 'SlowDown', 'Throttling', 'ThrottlingException', 'InternalError', 'ServiceUnavailable']);
+/** Socket errors after which the same request may well succeed on a new connection. */
+const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN']);
 
-/** One S3 answer: status, headers and body. */
+/** An attempt whose socket stayed idle for longer than the attempt timeout. */
+class AttemptTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
+
+/** One S3 answer: status, headers and body, and S3's error for a status other than 2xx (its body parsed once). */
 interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  error: S3ResponseError | undefined;
 }
 
 /** The object requests of `ObjectStore` that this client makes. */
-export type ObjectRequests = Pick<ObjectStore, 'bucket' | 'get' | 'getRange' | 'head' | 'put' | 'putIfAbsent' | 'putIfMatch'>;
+type ObjectRequests = Pick<ObjectStore, 'bucket' | 'get' | 'getRange' | 'head' | 'put' | 'putIfAbsent' | 'putIfMatch'>;
 
 export class S3Direct implements ObjectRequests {
   private target: Promise<Target> | undefined;
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
   private readonly attemptTimeoutMs: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
@@ -91,45 +116,49 @@ export class S3Direct implements ObjectRequests {
     readonly bucket: string,
     options: S3DirectOptions = {},
   ) {
-    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 30_000;
-    this.baseDelayMs = options.baseDelayMs ?? 100;
-    this.maxDelayMs = options.maxDelayMs ?? 20_000;
+    // Well under the ingest function's 30 s timeout (resources.ts), so that one stalled socket leaves
+    // time for the retries; S3 answers an object request in milliseconds, a 5 s silence is a dead connection.
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 5_000;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
     const answer = await this.request('GetObject', 'GET', key);
-    if (isMissing(answer)) return undefined;
-    if (answer.status !== 200) throw this.failure('GetObject', key, responseError(answer));
-    return withLastModified<StoredObject>({ key, body: bytesView(answer.body), etag: this.etagOf('GetObject', key, answer) }, answer.headers);
+    if (answer.error !== undefined) {
+      if (isNotFound(answer.error)) return undefined;
+      throw this.failure('GetObject', key, answer.error);
+    }
+    return withLastModified<StoredObject>({ key, body: bytesView(answer.body), etag: requireEtag('GetObject', this.bucket, key, answer.headers.etag) }, lastModifiedOf(answer.headers));
   }
 
   async getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
     const answer = await this.request('GetObject', 'GET', key, { range: `bytes=${offset}-${offset + length - 1}` });
-    if (isMissing(answer)) return undefined;
-    // An empty object has no byte 0: S3 answers 416 to any range.
-    if (answer.status === 416 && offset === 0) return { body: new Uint8Array(0), size: 0 };
-    if (answer.status !== 206 && answer.status !== 200) throw this.failure('GetObject', key, responseError(answer));
-    // "bytes 0-1023/5000": the size is after the slash (a 200 answers with the whole object).
-    const size = answer.status === 200 ? answer.body.length : Number(/\/(\d+)$/.exec(answer.headers['content-range'] ?? '')?.[1] ?? Number.NaN);
-    if (!Number.isSafeInteger(size)) throw this.failure('GetObject', key, new Error(`response has no usable Content-Range (${String(answer.headers['content-range'])})`));
-    return { body: bytesView(answer.status === 200 ? answer.body.subarray(offset, offset + length) : answer.body), size };
+    if (answer.error !== undefined) {
+      if (isNotFound(answer.error)) return undefined;
+      if (isRangeOfEmptyObject(answer.error, offset)) return { body: new Uint8Array(0), size: 0 };
+      throw this.failure('GetObject', key, answer.error);
+    }
+    // A 200 answers with the whole object.
+    if (answer.status === 200) return { body: bytesView(answer.body.subarray(offset, offset + length)), size: answer.body.length };
+    return { body: bytesView(answer.body), size: objectSizeOf(this.bucket, key, answer.headers['content-range']) };
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     const answer = await this.request('HeadObject', 'HEAD', key);
-    if (isMissing(answer)) return undefined;
-    if (answer.status !== 200) throw this.failure('HeadObject', key, responseError(answer));
+    if (answer.error !== undefined) {
+      if (isNotFound(answer.error)) return undefined;
+      throw this.failure('HeadObject', key, answer.error);
+    }
     const size = Number(answer.headers['content-length']);
-    return withLastModified<ObjectInfo>({ key, size: Number.isSafeInteger(size) ? size : 0, etag: this.etagOf('HeadObject', key, answer) }, answer.headers);
+    return withLastModified<ObjectInfo>({ key, size: Number.isSafeInteger(size) ? size : 0, etag: requireEtag('HeadObject', this.bucket, key, answer.headers.etag) }, lastModifiedOf(answer.headers));
   }
 
   /** Unconditional PutObject; returns the new ETag. */
   async put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
     const answer = await this.request('PutObject', 'PUT', key, putHeaders(options), body);
-    if (answer.status < 200 || answer.status >= 300) throw this.failure('PutObject', key, responseError(answer));
-    return this.etagOf('PutObject', key, answer);
+    if (answer.error !== undefined) throw this.failure('PutObject', key, answer.error);
+    return requireEtag('PutObject', this.bucket, key, answer.headers.etag);
   }
 
   /** `PutObject` with `If-None-Match: *`; the same outcomes as `ObjectStore.putIfAbsent`. */
@@ -142,6 +171,17 @@ export class S3Direct implements ObjectRequests {
     return this.conditionalPut(key, body, { ...putHeaders(options), 'if-match': etag });
   }
 
+  /** Whether this client can address the bucket: false when it needs a signing scheme this client lacks. */
+  async addressesBucket(): Promise<boolean> {
+    try {
+      await this.resolvedTarget();
+      return true;
+    } catch (error) {
+      if (error instanceof UnsupportedBucketError) return false;
+      throw error;
+    }
+  }
+
   /** Closes the kept-alive connections. */
   destroy(): void {
     this.httpAgent.destroy();
@@ -150,20 +190,18 @@ export class S3Direct implements ObjectRequests {
 
   private async conditionalPut(key: string, body: Uint8Array, headers: Record<string, string>): Promise<ConditionalPutResult> {
     const answer = await this.request('PutObject', 'PUT', key, headers, body);
-    if (answer.status >= 200 && answer.status < 300) return { outcome: 'written', etag: this.etagOf('PutObject', key, answer) };
-    if (answer.status === 412) return { outcome: 'precondition-failed' };
-    if (answer.status === 409) return { outcome: 'conflict' };
-    if (isMissing(answer)) return { outcome: 'missing' };
-    throw this.failure('PutObject', key, responseError(answer));
+    if (answer.error === undefined) return { outcome: 'written', etag: requireEtag('PutObject', this.bucket, key, answer.headers.etag) };
+    const refused = conditionalRefusal(answer.error);
+    if (refused !== undefined) return refused;
+    throw this.failure('PutObject', key, answer.error);
   }
 
-  /** Signs and sends one request, retrying network errors, 5xx, 429 and S3's throttling codes; returns the last answer. */
+  /** Signs and sends one request, retrying dropped connections and S3's transient answers; returns the last answer. */
   private async request(operation: string, method: 'GET' | 'HEAD' | 'PUT', key: string, extraHeaders: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
     let target: Target;
     try {
-      target = await (this.target ??= directTarget(this.client, this.bucket));
+      target = await this.resolvedTarget();
     } catch (error) {
-      this.target = undefined; // e.g. no region configured: let the next request try again
       throw this.failure(operation, key, error, 0);
     }
     const headers: Record<string, string> = {
@@ -175,18 +213,33 @@ export class S3Direct implements ObjectRequests {
     if (body !== undefined) headers['content-length'] = String(body.length);
     const path = `${target.basePath}/${encodeKey(key)}`;
     for (let attempt = 1; ; attempt++) {
+      // Signed again on each attempt, for a fresh date; a signing failure is not retried.
+      let signed;
+      try {
+        signed = await target.signer.sign({ method, protocol: target.protocol, hostname: target.hostname, port: target.port, path, query: {}, headers, ...(body === undefined ? {} : { body }) });
+      } catch (error) {
+        throw this.failure(operation, key, error, attempt);
+      }
       let retry: unknown;
       try {
-        const signed = await target.signer.sign({ method, protocol: target.protocol, hostname: target.hostname, port: target.port, path, query: {}, headers, ...(body === undefined ? {} : { body }) });
         const answer = await this.send(target, method, path, signed.headers, body);
-        if (!isRetryable(answer)) return answer;
-        retry = responseError(answer);
+        if (answer.error === undefined || !isRetryable(answer.error)) return answer;
+        retry = answer.error;
       } catch (error) {
-        retry = error; // network error or timeout
+        if (!isTransientNetworkError(error)) throw this.failure(operation, key, error, attempt);
+        retry = error;
       }
       if (attempt >= target.maxAttempts) throw this.failure(operation, key, retry, attempt);
-      await this.sleep(this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
+      await this.sleep(this.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
     }
+  }
+
+  private resolvedTarget(): Promise<Target> {
+    return (this.target ??= directTarget(this.client, this.bucket).catch((error: unknown) => {
+      // Settings that can change (no region configured yet) are resolved again at the next request.
+      if (!(error instanceof UnsupportedBucketError)) this.target = undefined;
+      throw error;
+    }));
   }
 
   /** One attempt: S3's answer, or a rejection for a network error or timeout. */
@@ -197,33 +250,24 @@ export class S3Direct implements ObjectRequests {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.once('error', reject);
-        response.once('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
+        response.once('end', () => {
+          const status = response.statusCode ?? 0;
+          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+          resolve({ status, headers: response.headers, body, error: status >= 200 && status < 300 ? undefined : responseError(status, body) });
+        });
       };
       const request =
         target.protocol === 'https:'
           ? httpsRequest({ ...options, agent: this.httpsAgent }, onResponse)
           : httpRequest({ ...options, agent: this.httpAgent }, onResponse);
-      request.setTimeout(this.attemptTimeoutMs, () => request.destroy(new Error(`no answer within ${this.attemptTimeoutMs} ms`)));
+      request.setTimeout(this.attemptTimeoutMs, () => request.destroy(new AttemptTimeoutError(this.attemptTimeoutMs)));
       request.once('error', reject);
       request.end(body);
     });
   }
 
-  // Compare-and-swap depends on ETags; a store that omits them must fail loudly, not loop on 412s.
-  private etagOf(operation: string, key: string, answer: Answer): string {
-    const etag = answer.headers.etag;
-    if (etag === undefined || etag === '') throw this.failure(operation, key, new S3ResponseError('MissingETag', answer.status, `${operation} returned no ETag`));
-    return etag;
-  }
-
   private failure(operation: string, key: string, cause: unknown, attempts = 1): AwsAccessError {
-    const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-    return new AwsAccessError(`${operation} s3://${this.bucket}/${key} failed${tries}: ${describeCause(cause)}`, {
-      cause,
-      operation,
-      bucket: this.bucket,
-      key,
-    });
+    return objectAccessError(operation, this.bucket, key, cause, attempts);
   }
 }
 
@@ -236,19 +280,19 @@ function putHeaders(options: PutOptions | undefined): Record<string, string> {
   return headers;
 }
 
-function responseError(answer: Answer): S3ResponseError {
-  const { code, message } = s3ErrorOf(answer.body.toString('utf8'), answer.status);
-  return new S3ResponseError(code, answer.status, message);
+function responseError(status: number, body: Buffer): S3ResponseError {
+  const { code, message } = s3ErrorOf(body.toString('utf8'), status);
+  return new S3ResponseError(code, status, message);
 }
 
-/** 404 for the key, not the bucket. A HEAD's 404 has no body to tell them apart: it counts as the key's, as the SDK's NotFound does. */
-function isMissing(answer: Answer): boolean {
-  return answer.status === 404 && responseError(answer).name !== 'NoSuchBucket';
+function isRetryable(error: S3ResponseError): boolean {
+  return retryableStatuses.has(error.$metadata.httpStatusCode) || retryableCodes.has(error.name);
 }
 
-function isRetryable(answer: Answer): boolean {
-  if (answer.status >= 500 || answer.status === 429) return true;
-  return answer.status >= 400 && answer.body.length > 0 && retryableCodes.has(responseError(answer).name);
+/** A dropped, refused or stalled connection (node reports "socket hang up" as ECONNRESET). */
+function isTransientNetworkError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && transientNetworkCodes.has(code);
 }
 
 /** A Buffer's bytes as a plain Uint8Array (no copy), as the SDK-backed store returns them. */
@@ -256,10 +300,9 @@ function bytesView(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-function withLastModified<T extends { lastModified?: Date }>(value: T, headers: IncomingHttpHeaders): T {
+function lastModifiedOf(headers: IncomingHttpHeaders): Date | undefined {
   const lastModified = headers['last-modified'];
-  if (lastModified !== undefined) value.lastModified = new Date(lastModified);
-  return value;
+  return lastModified === undefined ? undefined : new Date(lastModified);
 }
 
 /** The bucket's URL and signing scope by the SDK's own endpoint rules, from the client's settings. */
@@ -278,7 +321,7 @@ export async function directTarget(client: S3Client, bucket: string): Promise<Ta
   });
   const scheme = (endpoint.properties?.['authSchemes'] as Array<{ name?: string; signingName?: string; signingRegion?: string }> | undefined)?.[0];
   if (scheme !== undefined && scheme.name !== 'sigv4') {
-    throw new Error(`bucket ${bucket} needs the ${scheme.name} signing scheme (an S3 Express or multi-region bucket), which this writer does not implement`);
+    throw new UnsupportedBucketError(`bucket ${bucket} needs the ${scheme.name} signing scheme (an S3 Express bucket or a multi-region access point), which S3Direct does not implement; DirectS3ObjectStore sends its requests through the SDK`);
   }
   const url = endpoint.url;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported S3 endpoint ${url.href}`);
@@ -297,14 +340,6 @@ export async function directTarget(client: S3Client, bucket: string): Promise<Ta
 /** The SDK's SigV4 signer set up as S3 wants it: the path signed as sent (encoded once), a signed payload. */
 export function s3Signer(credentials: ConstructorParameters<typeof SignatureV4>[0]['credentials'], region: string, service = 's3'): SignatureV4 {
   return new SignatureV4({ credentials, region, service, sha256: NodeSha256, uriEscapePath: false, applyChecksum: true });
-}
-
-/** A key as a URL path: each segment percent-encoded as RFC 3986 asks (what S3 signs), slashes kept. */
-export function encodeKey(key: string): string {
-  return key
-    .split('/')
-    .map((part) => encodeURIComponent(part).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
 }
 
 /** S3's XML error body: its Code and Message, or the status alone when there is no body (HEAD-like answers). */
@@ -349,37 +384,51 @@ function bytesOf(data: string | ArrayBuffer | ArrayBufferView): Buffer {
 
 /**
  * The functions' ObjectStore: object requests (get, ranged get, head, the three puts) through
- * S3Direct, the rest — listing, deletes, copies, multipart uploads — through the SDK.
+ * S3Direct, the rest — listing, deletes, copies, multipart uploads — through the SDK. A bucket
+ * S3Direct cannot address has all its requests sent through the SDK, decided at the first request.
  */
 export class DirectS3ObjectStore extends S3ObjectStore {
   private readonly direct: S3Direct;
+  /** Whether S3Direct can address the bucket; undefined until known. */
+  private addressable: boolean | undefined;
 
-  constructor(client: S3Client, bucket: string, options: S3DirectOptions = {}) {
+  constructor(client: S3Client, bucket: string) {
     super(client, bucket);
-    this.direct = new S3Direct(client, bucket, options);
+    this.direct = new S3Direct(client, bucket);
   }
 
-  override get(key: string): Promise<StoredObject | undefined> {
-    return this.direct.get(key);
+  override async get(key: string): Promise<StoredObject | undefined> {
+    return (await this.viaDirect()) ? this.direct.get(key) : super.get(key);
   }
 
-  override getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
-    return this.direct.getRange(key, offset, length);
+  override async getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
+    return (await this.viaDirect()) ? this.direct.getRange(key, offset, length) : super.getRange(key, offset, length);
   }
 
-  override head(key: string): Promise<ObjectInfo | undefined> {
-    return this.direct.head(key);
+  override async head(key: string): Promise<ObjectInfo | undefined> {
+    return (await this.viaDirect()) ? this.direct.head(key) : super.head(key);
   }
 
-  override put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
-    return this.direct.put(key, body, options);
+  override async put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
+    return (await this.viaDirect()) ? this.direct.put(key, body, options) : super.put(key, body, options);
   }
 
-  override putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<ConditionalPutResult> {
-    return this.direct.putIfAbsent(key, body, options);
+  override async putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<ConditionalPutResult> {
+    return (await this.viaDirect()) ? this.direct.putIfAbsent(key, body, options) : super.putIfAbsent(key, body, options);
   }
 
-  override putIfMatch(key: string, body: Uint8Array, etag: string, options?: PutOptions): Promise<ConditionalPutResult> {
-    return this.direct.putIfMatch(key, body, etag, options);
+  override async putIfMatch(key: string, body: Uint8Array, etag: string, options?: PutOptions): Promise<ConditionalPutResult> {
+    return (await this.viaDirect()) ? this.direct.putIfMatch(key, body, etag, options) : super.putIfMatch(key, body, etag, options);
+  }
+
+  private async viaDirect(): Promise<boolean> {
+    if (this.addressable === undefined) {
+      try {
+        this.addressable = await this.direct.addressesBucket();
+      } catch {
+        return true; // settings that do not resolve (no region): S3Direct's request fails with an AwsAccessError saying so
+      }
+    }
+    return this.addressable;
   }
 }

@@ -1,6 +1,8 @@
 /**
  * `ObjectStore` over the AWS SDK v3 S3 client: missing objects are `undefined`, conditional
  * writes return an outcome instead of throwing, every other failure is an `AwsAccessError`.
+ * The helpers at the end make those rules, and are shared with `S3Direct` (s3-direct.ts), which
+ * makes the object requests without the SDK and must answer exactly as this store does.
  */
 import {
   AbortMultipartUploadCommand,
@@ -33,10 +35,10 @@ export class S3ObjectStore implements ObjectStore {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (response.Body === undefined) throw new Error('response has no body');
       const body = await response.Body.transformToByteArray();
-      return withLastModified<StoredObject>({ key, body, etag: this.requireEtag('GetObject', key, response.ETag) }, response.LastModified);
+      return withLastModified<StoredObject>({ key, body, etag: requireEtag('GetObject', this.bucket, key, response.ETag) }, response.LastModified);
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw this.wrap('GetObject', key, error);
+      throw objectAccessError('GetObject', this.bucket, key, error);
     }
   }
 
@@ -44,15 +46,12 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
       if (response.Body === undefined) throw new Error('response has no body');
-      // "bytes 0-1023/5000": the size is after the slash.
-      const size = Number(/\/(\d+)$/.exec(response.ContentRange ?? '')?.[1] ?? Number.NaN);
-      if (!Number.isSafeInteger(size)) throw new Error(`response has no usable Content-Range (${String(response.ContentRange)})`);
+      const size = objectSizeOf(this.bucket, key, response.ContentRange);
       return { body: await response.Body.transformToByteArray(), size };
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      // An empty object has no byte 0: S3 answers 416 to any range.
-      if (httpStatusOf(error) === 416 && offset === 0) return { body: new Uint8Array(0), size: 0 };
-      throw this.wrap('GetObject', key, error);
+      if (isRangeOfEmptyObject(error, offset)) return { body: new Uint8Array(0), size: 0 };
+      throw objectAccessError('GetObject', this.bucket, key, error);
     }
   }
 
@@ -62,21 +61,21 @@ export class S3ObjectStore implements ObjectStore {
       const info: ObjectInfo = {
         key,
         size: response.ContentLength ?? 0,
-        etag: this.requireEtag('HeadObject', key, response.ETag),
+        etag: requireEtag('HeadObject', this.bucket, key, response.ETag),
       };
       return withLastModified(info, response.LastModified);
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw this.wrap('HeadObject', key, error);
+      throw objectAccessError('HeadObject', this.bucket, key, error);
     }
   }
 
   async put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
     try {
       const response = await this.client.send(new PutObjectCommand(this.putInput(key, body, options)));
-      return this.requireEtag('PutObject', key, response.ETag);
+      return requireEtag('PutObject', this.bucket, key, response.ETag);
     } catch (error) {
-      throw this.wrap('PutObject', key, error);
+      throw objectAccessError('PutObject', this.bucket, key, error);
     }
   }
 
@@ -88,32 +87,32 @@ export class S3ObjectStore implements ObjectStore {
       if (created.UploadId === undefined) throw new Error('response has no UploadId');
       uploadId = created.UploadId;
     } catch (error) {
-      throw this.wrap('CreateMultipartUpload', key, error);
+      throw objectAccessError('CreateMultipartUpload', this.bucket, key, error);
     }
     const parts: Array<{ PartNumber: number; ETag: string }> = [];
     return {
       uploadPart: async (partNumber, body) => {
         try {
           const response = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }));
-          parts.push({ PartNumber: partNumber, ETag: this.requireEtag('UploadPart', key, response.ETag) });
+          parts.push({ PartNumber: partNumber, ETag: requireEtag('UploadPart', this.bucket, key, response.ETag) });
         } catch (error) {
-          throw this.wrap('UploadPart', key, error);
+          throw objectAccessError('UploadPart', this.bucket, key, error);
         }
       },
       complete: async () => {
         try {
           const sorted = [...parts].sort((a, b) => a.PartNumber - b.PartNumber);
           const response = await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: sorted } }));
-          return this.requireEtag('CompleteMultipartUpload', key, response.ETag);
+          return requireEtag('CompleteMultipartUpload', this.bucket, key, response.ETag);
         } catch (error) {
-          throw this.wrap('CompleteMultipartUpload', key, error);
+          throw objectAccessError('CompleteMultipartUpload', this.bucket, key, error);
         }
       },
       abort: async () => {
         try {
           await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }));
         } catch (error) {
-          throw this.wrap('AbortMultipartUpload', key, error);
+          throw objectAccessError('AbortMultipartUpload', this.bucket, key, error);
         }
       },
     };
@@ -194,19 +193,11 @@ export class S3ObjectStore implements ObjectStore {
     const key = input.Key ?? '';
     try {
       const response = await this.client.send(new PutObjectCommand(input));
-      return { outcome: 'written', etag: this.requireEtag('PutObject', key, response.ETag) };
+      return { outcome: 'written', etag: requireEtag('PutObject', this.bucket, key, response.ETag) };
     } catch (error) {
-      if (error instanceof AwsAccessError || isNoSuchBucket(error)) throw this.wrap('PutObject', key, error);
-      switch (httpStatusOf(error)) {
-        case 412:
-          return { outcome: 'precondition-failed' };
-        case 409:
-          return { outcome: 'conflict' };
-        case 404:
-          return { outcome: 'missing' };
-        default:
-          throw this.wrap('PutObject', key, error);
-      }
+      const refused = conditionalRefusal(error);
+      if (refused !== undefined) return refused;
+      throw objectAccessError('PutObject', this.bucket, key, error);
     }
   }
 
@@ -216,49 +207,78 @@ export class S3ObjectStore implements ObjectStore {
     if (options?.metadata !== undefined) input.Metadata = options.metadata;
     return input;
   }
+}
 
-  // Compare-and-swap depends on ETags; a store that omits them must fail loudly, not loop on 412s.
-  private requireEtag(operation: string, key: string, etag: string | undefined): string {
-    if (etag === undefined || etag === '') {
-      throw new AwsAccessError(`${operation} s3://${this.bucket}/${key} returned no ETag`, {
-        operation,
-        bucket: this.bucket,
-        key,
-      });
-    }
-    return etag;
-  }
+/** How an object request fails: the operation, the object and S3's error, and how many attempts were made. */
+export function objectAccessError(operation: string, bucket: string, key: string, cause: unknown, attempts = 1): AwsAccessError {
+  if (cause instanceof AwsAccessError) return cause;
+  const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
+  return new AwsAccessError(`${operation} s3://${bucket}/${key} failed${tries}: ${describeCause(cause)}`, { cause, operation, bucket, key });
+}
 
-  private wrap(operation: string, key: string, error: unknown): AwsAccessError {
-    if (error instanceof AwsAccessError) return error;
-    return new AwsAccessError(`${operation} s3://${this.bucket}/${key} failed: ${describeCause(error)}`, {
-      cause: error,
-      operation,
-      bucket: this.bucket,
-      key,
-    });
-  }
+// Compare-and-swap depends on ETags; a store that omits them must fail loudly, not loop on 412s.
+export function requireEtag(operation: string, bucket: string, key: string, etag: string | undefined): string {
+  if (etag === undefined || etag === '') throw new AwsAccessError(`${operation} s3://${bucket}/${key} returned no ETag`, { operation, bucket, key });
+  return etag;
 }
 
 /**
- * The `x-amz-copy-source` header value: `bucket/key`, URL-encoded, with `/` kept as the separator.
- * The SDK sends it verbatim, so a key with a space or `+` must be encoded here.
+ * 404 for the key, not the bucket: a missing bucket is a configuration error, not an absent object.
+ * A HEAD's 404 has no body to tell them apart: it counts as the key's, as the SDK's NotFound does.
  */
-export function copySource(bucket: string, key: string): string {
-  return `${bucket}/${encodeURIComponent(key).replaceAll('%2F', '/')}`;
-}
-
-// A missing bucket is a configuration error, not an absent object.
-function isNoSuchBucket(error: unknown): boolean {
-  return error instanceof Error && error.name === 'NoSuchBucket';
-}
-
-function isNotFound(error: unknown): boolean {
+export function isNotFound(error: unknown): boolean {
   if (!(error instanceof Error) || isNoSuchBucket(error)) return false;
   return error.name === 'NoSuchKey' || error.name === 'NotFound' || httpStatusOf(error) === 404;
 }
 
-function withLastModified<T extends { lastModified?: Date }>(value: T, lastModified: Date | undefined): T {
+function isNoSuchBucket(error: unknown): boolean {
+  return error instanceof Error && error.name === 'NoSuchBucket';
+}
+
+/** A conditional PutObject's refusal as its outcome (412, 409, 404 for the key); undefined for a failure. */
+export function conditionalRefusal(error: unknown): ConditionalPutResult | undefined {
+  if (isNoSuchBucket(error)) return undefined;
+  switch (httpStatusOf(error)) {
+    case 412:
+      return { outcome: 'precondition-failed' };
+    case 409:
+      return { outcome: 'conflict' };
+    case 404:
+      return { outcome: 'missing' };
+    default:
+      return undefined;
+  }
+}
+
+/** An empty object has no byte 0: S3 answers 416 to any range of it, which reads as the empty object. */
+export function isRangeOfEmptyObject(error: unknown, offset: number): boolean {
+  return httpStatusOf(error) === 416 && offset === 0;
+}
+
+/** The object's size from a ranged GET's Content-Range, "bytes 0-1023/5000": the number after the slash. */
+export function objectSizeOf(bucket: string, key: string, contentRange: string | undefined): number {
+  const size = Number(/\/(\d+)$/.exec(contentRange ?? '')?.[1] ?? Number.NaN);
+  if (!Number.isSafeInteger(size)) throw objectAccessError('GetObject', bucket, key, new Error(`response has no usable Content-Range (${String(contentRange)})`));
+  return size;
+}
+
+export function withLastModified<T extends { lastModified?: Date }>(value: T, lastModified: Date | undefined): T {
   if (lastModified !== undefined) value.lastModified = lastModified;
   return value;
+}
+
+/** A key as a URL path: each segment percent-encoded as RFC 3986 asks (what S3 signs), slashes kept. */
+export function encodeKey(key: string): string {
+  return key
+    .split('/')
+    .map((part) => encodeURIComponent(part).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
+}
+
+/**
+ * The `x-amz-copy-source` header value: `bucket/key`, the key encoded as in a request path. The SDK
+ * sends it verbatim, so a key with a space or `+` must be encoded here.
+ */
+export function copySource(bucket: string, key: string): string {
+  return `${bucket}/${encodeKey(key)}`;
 }

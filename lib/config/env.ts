@@ -4,6 +4,7 @@
  * `undefined`, so callers write their defaults as `?? value`.
  */
 import type { Env } from '../aws/clients.js';
+import { isLogLevel, type LogLevel } from '../log/logger.js';
 
 export interface EnvSettings {
   /** The trimmed value, or undefined when unset or blank. */
@@ -14,6 +15,8 @@ export interface EnvSettings {
   secondsAsMs(name: string): number | undefined;
   /** true/1 or false/0. */
   boolean(name: string): boolean | undefined;
+  /** debug, info, warn or error. */
+  logLevel(name: string): LogLevel | undefined;
 }
 
 export function envSettings(env: Env, fail: (message: string) => Error): EnvSettings {
@@ -48,6 +51,12 @@ export function envSettings(env: Env, fail: (message: string) => Error): EnvSett
       if (value === 'true' || value === '1') return true;
       if (value === 'false' || value === '0') return false;
       throw fail(`${name} must be true or false, got ${JSON.stringify(value)}`);
+    },
+    logLevel(name) {
+      const value = text(name);
+      if (value === undefined) return undefined;
+      if (!isLogLevel(value)) throw fail(`${name} must be debug, info, warn or error, got ${JSON.stringify(value)}`);
+      return value;
     },
   };
 }

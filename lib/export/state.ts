@@ -43,14 +43,13 @@ export interface VersionedDeliveryState {
   state: DeliveryState;
   /** Undefined when the object does not exist yet. */
   etag: string | undefined;
-  bytes: number;
 }
 
 export async function readDeliveryState(store: ObjectStore, tenant: string, shard: number): Promise<VersionedDeliveryState> {
   const key = deliveryStateKey(tenant, shard);
   const stored = await store.get(key);
-  if (stored === undefined) return { state: emptyDeliveryState, etag: undefined, bytes: 0 };
-  return { state: parseDeliveryState(stored.body, key), etag: stored.etag, bytes: stored.body.length };
+  if (stored === undefined) return { state: emptyDeliveryState, etag: undefined };
+  return { state: parseDeliveryState(stored.body, key), etag: stored.etag };
 }
 
 /**

@@ -1,4 +1,8 @@
-/** Byte-range helpers for the wire scanner: comparisons in UTF-8 byte order, without copying. */
+/**
+ * Helpers for the wire scanner's tables: byte-range comparisons in UTF-8 byte order, without
+ * copying; growing a typed array; the open-addressing hash tables of the pair table and the series
+ * cache. One function per array type, so that each call site stays monomorphic.
+ */
 
 /** Compares a[aStart, aEnd) with b[bStart, bEnd) byte by byte; a prefix sorts first. */
 export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
@@ -29,4 +33,39 @@ export function concatRanges(buffer: Uint8Array, ranges: readonly number[]): Uin
     offset += ranges[i + 1]! - ranges[i]!;
   }
   return out;
+}
+
+/** A copy of `array` with room for `length` elements. */
+export function grownInt32(array: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(length);
+  grown.set(array);
+  return grown;
+}
+
+/** A copy of `array` with room for `length` elements. */
+export function grownUint8(array: Uint8Array, length: number): Uint8Array<ArrayBuffer> {
+  const grown = new Uint8Array(length);
+  grown.set(array);
+  return grown;
+}
+
+/*
+ * The hash tables: open addressing with linear probing over a power-of-two number of slots, each
+ * holding an entry number + 1 (0 when empty), kept at most half full so that probes stay short.
+ * Each table keeps its own probe loop, which compares its own kind of entry.
+ */
+
+/** Puts `entry` in the first free slot from its `hash` on. */
+export function insertSlot(slots: Int32Array, hash: number, entry: number): void {
+  const mask = slots.length - 1;
+  let slot = hash & mask;
+  while (slots[slot] !== 0) slot = (slot + 1) & mask;
+  slots[slot] = entry + 1;
+}
+
+/** A table of `size` slots holding entries 0 .. count-1, entry i under hashes[i]. */
+export function rehashed(size: number, hashes: Int32Array, count: number): Int32Array<ArrayBuffer> {
+  const slots = new Int32Array(size);
+  for (let entry = 0; entry < count; entry++) insertSlot(slots, hashes[entry]!, entry);
+  return slots;
 }

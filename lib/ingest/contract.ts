@@ -69,7 +69,8 @@ export interface IngestConfig {
 
 /**
  * All ingest asks of storage: create-if-absent writes. `S3ObjectStore` provides it, and so does
- * `S3Direct` (lib/aws/s3-direct.ts), which the deployed function uses for its lower CPU cost per write.
+ * `S3Direct` (lib/aws/s3-direct.ts), which the deployed function uses (through `DirectS3ObjectStore`)
+ * for its lower CPU cost per write.
  */
 export type SegmentStore = Pick<ObjectStore, 'putIfAbsent'>;
 

@@ -9,7 +9,7 @@
  * when it grows past its budget (see series-cache.ts). Requests are scanned one at a time,
  * synchronously, so one table serves them all.
  */
-import { compareBytes } from './bytes.js';
+import { compareBytes, grownInt32, grownUint8, insertSlot, rehashed } from './bytes.js';
 
 /** Flag bits the scanner stores with a pair. */
 export const PAIR_METRIC_NAME = 1;
@@ -22,7 +22,7 @@ export class LabelPairs {
   /** nameStart, valueStart, valueEnd of each pair in `bytes` (the name ends where the value starts). */
   private location = new Int32Array(3 * 1024);
   private count = 0;
-  /** Open addressing on the hash, linear probing: a pair id + 1 per slot, 0 when empty; at most half full. */
+  /** Open addressing on the hash (bytes.ts): a pair id + 1 per slot, 0 when empty; at most half full. */
   private slots = new Int32Array(2048);
   private hashes = new Int32Array(1024);
   private flags = new Uint8Array(1024);
@@ -76,11 +76,7 @@ export class LabelPairs {
     const id = this.count++;
     if (id === this.hashes.length) this.growPerPair();
     const size = nameEnd - nameStart + valueEnd - valueStart;
-    if (this.bytesUsed + size > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.bytesUsed + size));
-      grown.set(this.bytes.subarray(0, this.bytesUsed));
-      this.bytes = grown;
-    }
+    if (this.bytesUsed + size > this.bytes.length) this.bytes = grownUint8(this.bytes, Math.max(this.bytes.length * 2, this.bytesUsed + size));
     const p = id * 3;
     this.location[p] = this.bytesUsed;
     this.bytes.set(buffer.subarray(nameStart, nameEnd), this.bytesUsed);
@@ -91,11 +87,8 @@ export class LabelPairs {
     this.location[p + 2] = this.bytesUsed;
     this.hashes[id] = hash;
     this.flags[id] = flags;
-    if (this.count * 2 > this.slots.length) {
-      this.slots = new Int32Array(this.slots.length * 2);
-      for (let other = 0; other < id; other++) this.insert(other);
-    }
-    this.insert(id);
+    if (this.count * 2 > this.slots.length) this.slots = rehashed(this.slots.length * 2, this.hashes, id);
+    insertSlot(this.slots, hash, id);
     return id;
   }
 
@@ -132,23 +125,11 @@ export class LabelPairs {
     return { count: used.length, rank: this.rank };
   }
 
-  private insert(id: number): void {
-    const mask = this.slots.length - 1;
-    let slot = this.hashes[id]! & mask;
-    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-    this.slots[slot] = id + 1;
-  }
-
   private growPerPair(): void {
     const size = this.hashes.length * 2;
-    const grow = <T extends Int32Array | Uint8Array>(from: T, make: (n: number) => T, n: number): T => {
-      const to = make(n);
-      to.set(from);
-      return to;
-    };
-    this.hashes = grow(this.hashes, (n) => new Int32Array(n), size);
-    this.flags = grow(this.flags, (n) => new Uint8Array(n), size);
-    this.usedIn = grow(this.usedIn, (n) => new Int32Array(n), size);
-    this.location = grow(this.location, (n) => new Int32Array(n), size * 3);
+    this.hashes = grownInt32(this.hashes, size);
+    this.flags = grownUint8(this.flags, size);
+    this.usedIn = grownInt32(this.usedIn, size);
+    this.location = grownInt32(this.location, size * 3);
   }
 }

@@ -21,7 +21,7 @@
  */
 import type { ParsedBatch } from './batch.js';
 import { noneDropped } from './batch.js';
-import { compareBytes, concatRanges, equalsBytes } from './bytes.js';
+import { compareBytes, concatRanges, equalsBytes, grownInt32 } from './bytes.js';
 import { InvalidSeriesDataError } from './errors.js';
 import { PAIR_EMPTY_VALUE, PAIR_METRIC_NAME } from './label-pairs.js';
 import { regionHash, SeriesCache } from './series-cache.js';
@@ -77,9 +77,10 @@ const keepInts = 1 << 20;
 
 /**
  * Label sets checked in earlier requests (series-cache.ts), cleared when they take more than
- * `seriesCacheBudget` bytes: 64 MiB holds some 200,000 series of the bench's shape.
+ * `seriesCacheBudget` bytes: 64 MiB holds some 200,000 series of the bench's shape. Exported for
+ * its counters.
  */
-const known = new SeriesCache();
+export const knownSeries = new SeriesCache();
 const seriesCacheBudget = 64 << 20;
 
 class Scan {
@@ -91,7 +92,6 @@ class Scan {
   /** The distinct label pair of each entry of the label table (same index / 4). */
   private pairOfLabel = reusable.pairOfLabel;
   private readonly cache: SeriesCache;
-  private readonly pairs;
   private readonly view: DataView;
   /** Rank of each pair in label order, set before sorting. */
   private pairRank: Int32Array = new Int32Array(0);
@@ -102,10 +102,9 @@ class Scan {
   ) {
     this.reader = new WireReader(body, 0, body.length);
     this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    if (known.usedBytes > seriesCacheBudget) known.clear();
-    this.cache = known;
-    this.pairs = known.pairs;
-    this.pairs.beginRequest();
+    if (knownSeries.usedBytes > seriesCacheBudget) knownSeries.clear();
+    this.cache = knownSeries;
+    this.cache.pairs.beginRequest();
   }
 
   run(): ParsedBatch {
@@ -285,16 +284,8 @@ class Scan {
   /** Makes room for `count` more labels in the label table and the pair-of-label table. */
   private reserveLabels(count: number): void {
     const needed = this.labelLength + count * 4;
-    if (needed > this.labels.length) {
-      const grown = new Int32Array(Math.max(this.labels.length * 2, needed));
-      grown.set(this.labels);
-      this.labels = grown;
-    }
-    if (this.pairOfLabel.length * 4 < this.labels.length) {
-      const grown = new Int32Array(this.labels.length / 4);
-      grown.set(this.pairOfLabel);
-      this.pairOfLabel = grown;
-    }
+    if (needed > this.labels.length) this.labels = grownInt32(this.labels, Math.max(this.labels.length * 2, needed));
+    if (this.pairOfLabel.length * 4 < this.labels.length) this.pairOfLabel = grownInt32(this.pairOfLabel, this.labels.length / 4);
   }
 
   /**
@@ -328,14 +319,14 @@ class Scan {
         pairHash = Math.imul(pairHash ^ byte, 0x01000193);
       }
       hash = Math.imul(hash ^ 0xff, 0x01000193);
-      let pair = this.pairs.find(buffer, nameStart, nameEnd, valueStart, valueEnd, pairHash);
+      let pair = this.cache.pairs.find(buffer, nameStart, nameEnd, valueStart, valueEnd, pairHash);
       if (pair < 0) {
         const newFlags = this.checkNewPair(buffer, at, offset, count);
-        pair = this.pairs.add(buffer, nameStart, nameEnd, valueStart, valueEnd, pairHash, newFlags);
+        pair = this.cache.pairs.add(buffer, nameStart, nameEnd, valueStart, valueEnd, pairHash, newFlags);
       }
       this.pairOfLabel[at >>> 2] = pair;
-      this.pairs.markUsed(pair);
-      const flags = this.pairs.flagsOf(pair);
+      this.cache.pairs.markUsed(pair);
+      const flags = this.cache.pairs.flagsOf(pair);
       if ((flags & PAIR_EMPTY_VALUE) !== 0) rebuild = true;
       if ((flags & PAIR_METRIC_NAME) !== 0) hasName = true;
       if (i > 0) {
@@ -446,7 +437,7 @@ class Scan {
    * packed prefixes tie are compared label by label.
    */
   private sortAndMerge(): ScannedSeries[] {
-    const ranked = this.pairs.rankUsed();
+    const ranked = this.cache.pairs.rankUsed();
     this.pairRank = ranked.rank;
     const all = this.series;
     const n = all.length;

@@ -14,6 +14,7 @@
  * arrays are kept and reused: writing into fresh memory costs page faults, which made a cold cache
  * (every label set new) twice as slow as no cache when it was reallocated instead.
  */
+import { grownInt32, grownUint8, insertSlot, rehashed } from './bytes.js';
 import { LabelPairs } from './label-pairs.js';
 
 /** Per entry in `meta`: region start in `bytes`, region length, shard hash, label count, then 5 ints per label. */
@@ -27,11 +28,18 @@ export class SeriesCache {
   private meta = new Int32Array(1 << 14);
   private metaUsed = 0;
   private entries = 0;
-  /** Open addressing, linear probing: an entry's meta offset + 1 per slot, 0 when empty; at most half full. */
+  /** Open addressing (bytes.ts): an entry number + 1 per slot, 0 when empty; at most half full. */
   private slots = new Int32Array(1024);
   private hashes = new Int32Array(512);
   private offsets = new Int32Array(512);
   readonly pairs = new LabelPairs();
+  /** Lookups that found their label set, over the cache's life. */
+  hits = 0;
+
+  /** Label sets kept. */
+  get size(): number {
+    return this.entries;
+  }
 
   /** Roughly what the entries and pairs take (the arrays holding them are up to twice as large). */
   get usedBytes(): number {
@@ -55,7 +63,10 @@ export class SeriesCache {
       const entry = this.slots[slot]! - 1;
       if (entry < 0) return -1;
       const at = this.offsets[entry]!;
-      if (this.hashes[entry] === hash && this.meta[at + 1] === length && equalRegions(buffer, start, this.view, this.meta[at]!, length)) return at;
+      if (this.hashes[entry] === hash && this.meta[at + 1] === length && equalRegions(buffer, start, this.view, this.meta[at]!, length)) {
+        this.hits++;
+        return at;
+      }
     }
   }
 
@@ -66,18 +77,12 @@ export class SeriesCache {
   add(buffer: Uint8Array, start: number, end: number, hash: number, shardHash: number, labels: Int32Array, labelOffset: number, pairOfLabel: Int32Array, labelCount: number): void {
     const length = end - start;
     if (this.bytesUsed + length > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.bytesUsed + length));
-      grown.set(this.bytes.subarray(0, this.bytesUsed));
-      this.bytes = grown;
-      this.view = new DataView(grown.buffer);
+      this.bytes = grownUint8(this.bytes, Math.max(this.bytes.length * 2, this.bytesUsed + length));
+      this.view = new DataView(this.bytes.buffer);
     }
     this.bytes.set(buffer.subarray(start, end), this.bytesUsed);
     const size = HEAD + PER_LABEL * labelCount;
-    if (this.metaUsed + size > this.meta.length) {
-      const grown = new Int32Array(Math.max(this.meta.length * 2, this.metaUsed + size));
-      grown.set(this.meta.subarray(0, this.metaUsed));
-      this.meta = grown;
-    }
+    if (this.metaUsed + size > this.meta.length) this.meta = grownInt32(this.meta, Math.max(this.meta.length * 2, this.metaUsed + size));
     const at = this.metaUsed;
     const meta = this.meta;
     meta[at] = this.bytesUsed;
@@ -94,20 +99,13 @@ export class SeriesCache {
     this.metaUsed += size;
     const entry = this.entries++;
     if (entry === this.hashes.length) {
-      const hashes = new Int32Array(entry * 2);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-      const offsets = new Int32Array(entry * 2);
-      offsets.set(this.offsets);
-      this.offsets = offsets;
+      this.hashes = grownInt32(this.hashes, entry * 2);
+      this.offsets = grownInt32(this.offsets, entry * 2);
     }
     this.hashes[entry] = hash;
     this.offsets[entry] = at;
-    if (this.entries * 2 > this.slots.length) {
-      this.slots = new Int32Array(this.slots.length * 2);
-      for (let other = 0; other < entry; other++) this.insert(other);
-    }
-    this.insert(entry);
+    if (this.entries * 2 > this.slots.length) this.slots = rehashed(this.slots.length * 2, this.hashes, entry);
+    insertSlot(this.slots, hash, entry);
   }
 
   shardHash(at: number): number {
@@ -139,12 +137,6 @@ export class SeriesCache {
     }
   }
 
-  private insert(entry: number): void {
-    const mask = this.slots.length - 1;
-    let slot = this.hashes[entry]! & mask;
-    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-    this.slots[slot] = entry + 1;
-  }
 }
 
 /** A hash of buffer[start, end) read four bytes at a time (the cache's key; not the shard hash). */

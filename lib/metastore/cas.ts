@@ -64,11 +64,9 @@ export interface UpdateOutcome<R> {
   written: boolean;
   attempts: number;
   conflicts: number;
-  /** Size of the state after the update. */
-  bytes: number;
 }
 
-export type ApplyFunction<R> = (current: VersionedState, attempt: number) => StateChange<R> | Promise<StateChange<R>>;
+export type ApplyFunction<R> = (current: ConditionalObject<ShardState>, attempt: number) => StateChange<R> | Promise<StateChange<R>>;
 
 /**
  * Reads the state, applies `apply` and writes the result conditionally, retrying on conflict.
@@ -108,15 +106,14 @@ export async function updateShardState<R>(
     logger.warn('state conflict, giving up', { tenant, shard, attempts: updated.attempts });
     throw new StateConflictError(tenant, shard, updated.attempts);
   }
-  const { result, state, etag, bytes, attempts, conflicts } = updated;
-  return { result, state, etag, written: updated.outcome === 'written', attempts, conflicts, bytes };
+  const { result, state, etag, attempts, conflicts } = updated;
+  return { result, state, etag, written: updated.outcome === 'written', attempts, conflicts };
 }
 
 /** An object as read for a conditional update: etag undefined when it does not exist yet. */
 export interface ConditionalObject<S> {
   state: S;
   etag: string | undefined;
-  bytes: number;
 }
 
 export interface ConditionalUpdate<S, R> extends CasOptions {
@@ -137,6 +134,13 @@ export type ConditionalOutcome<S, R> =
  * PutObject `If-None-Match: *` (first write) or `If-Match: <etag>`; on 412/409/404 re-read and
  * re-apply after a full-jitter exponential backoff. Gives up after `maxAttempts`, leaving the error
  * to the caller.
+ *
+ * A 412 does not prove that another writer won. The store retries a PutObject whose reply was lost
+ * (a reset, a timeout); when the first attempt had landed, the retry's condition no longer holds and
+ * it comes back 412. This loop then re-reads and runs `apply` on the state this writer itself just
+ * wrote. So every `apply` must be idempotent on its own output: given a state that already holds
+ * its change, it must not make the change again (it returns that state as it is, "no change").
+ * The chaos campaign's 's3-write-reported-412' fault exercises exactly this.
  */
 export async function updateConditionally<S, R>(store: ObjectStore, key: string, update: ConditionalUpdate<S, R>): Promise<ConditionalOutcome<S, R>> {
   const maxAttempts = Math.max(1, update.maxAttempts ?? 8);
@@ -156,7 +160,7 @@ export async function updateConditionally<S, R>(store: ObjectStore, key: string,
         : await store.putIfMatch(key, body, current.etag, { contentType: 'application/json' });
     if (written.outcome === 'written') {
       update.onWritten?.(body.length);
-      return { outcome: 'written', result, attempts: attempt, conflicts, state: next, etag: written.etag, bytes: body.length };
+      return { outcome: 'written', result, attempts: attempt, conflicts, state: next, etag: written.etag };
     }
     conflicts++;
     update.onConflict?.(attempt, written.outcome);

@@ -11,7 +11,7 @@
  *   STRATA_LOG_LEVEL (info)
  */
 import type { Env } from '../aws/clients.js';
-import { isLogLevel, type LogLevel } from '../log/logger.js';
+import type { LogLevel } from '../log/logger.js';
 import { PlanConfigError } from './errors.js';
 import { planLimits, type LevelLimits, type PlanLimits } from './limits.js';
 import { envSettings } from '../config/env.js';
@@ -43,8 +43,6 @@ export function plannerConfigFromEnv(env: Env): PlannerConfig {
   });
   const maxPendingSegments = settings.positiveInteger('STRATA_MAX_PENDING_SEGMENTS');
   const maxOpenJobs = settings.positiveInteger('STRATA_MAX_OPEN_JOBS');
-  const logLevel = (env['STRATA_LOG_LEVEL'] ?? 'info').trim() || 'info';
-  if (!isLogLevel(logLevel)) throw new PlanConfigError(`STRATA_LOG_LEVEL must be debug, info, warn or error, got ${JSON.stringify(logLevel)}`);
   return {
     bucket: settings.required('STRATA_BUCKET'),
     jobsQueueUrl: settings.required('STRATA_JOBS_QUEUE_URL'),
@@ -57,6 +55,6 @@ export function plannerConfigFromEnv(env: Env): PlannerConfig {
     leaseMs: settings.secondsAsMs('STRATA_DISPATCH_LEASE_SECONDS'),
     cleanupDelayMs: settings.secondsAsMs('STRATA_CLEANUP_DELAY_SECONDS'),
     adoptAfterMs: settings.secondsAsMs('STRATA_ADOPT_AFTER_SECONDS'),
-    logLevel,
+    logLevel: settings.logLevel('STRATA_LOG_LEVEL') ?? 'info',
   };
 }

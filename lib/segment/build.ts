@@ -44,7 +44,7 @@ export function contentUlid(timeMs: number, digest: Uint8Array): string {
  * the concatenation is unambiguous without a length prefix of its own, and each chunk is hashed in
  * one call rather than entry by entry.
  */
-export function segmentDigest(tenant: string, shard: number, decodedChunks: readonly Uint8Array[]): Uint8Array {
+function segmentDigest(tenant: string, shard: number, decodedChunks: readonly Uint8Array[]): Uint8Array {
   const hash = createHash('sha256').update(`${tenant}\n${shard}\n`);
   for (const chunk of decodedChunks) hash.update(chunk);
   return hash.digest();

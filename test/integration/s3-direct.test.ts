@@ -1,14 +1,15 @@
 /**
  * S3Direct over real HTTP: against the embedded stack (what is written can be read back through the
  * SDK; 412 and a missing bucket), and against a scripted S3 stand-in that checks every request's
- * SigV4 signature as S3 would and answers failures (5xx, throttling, resets, access denied) to
- * pin down the retries and the errors ingest turns into 503.
+ * SigV4 signature as S3 would and answers failures (5xx, throttling, resets, stalls, access denied)
+ * to pin down the retries and the errors ingest turns into 503.
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import { AwsAccessError } from '../../lib/aws/errors.js';
 import { strataResources } from '../../lib/aws/resources.js';
@@ -193,6 +194,56 @@ describe('S3Direct against a scripted S3', () => {
       assert.equal(s3.received.length, 4);
       assert.deepEqual(delays, [100, 200, 400]);
       for (const request of s3.received) verifySignature(request, credentials.AWS_SECRET_ACCESS_KEY);
+    } finally {
+      put.destroy();
+      await s3.stop();
+    }
+  });
+
+  test('502 and 504 are retried; 501 NotImplemented, which would be answered again, is not', async () => {
+    const s3 = await scriptedS3([s3Error(502, 'BadGateway'), s3Error(504, 'GatewayTimeout'), ok, s3Error(501, 'NotImplemented')]);
+    const put = writer(s3.endpoint);
+    try {
+      assert.equal((await put.putIfAbsent('k', body)).outcome, 'written');
+      assert.equal(s3.received.length, 3);
+      await assert.rejects(put.putIfAbsent('k', body), (error: unknown) => error instanceof AwsAccessError && error.code === 'NotImplemented' && error.httpStatus === 501);
+      assert.equal(s3.received.length, 4, 'the 501 is not retried');
+    } finally {
+      put.destroy();
+      await s3.stop();
+    }
+  });
+
+  test('an attempt whose socket stays idle past the attempt timeout is abandoned and retried', async () => {
+    const stalled: Answer = () => {}; // never answers
+    const s3 = await scriptedS3([stalled, ok]);
+    const put = new S3Direct(createS3Client({ AWS_ENDPOINT_URL: s3.endpoint, AWS_REGION: 'eu-west-1', ...credentials }), 'data', { attemptTimeoutMs: 50, sleep: async () => {} });
+    try {
+      assert.equal((await put.putIfAbsent('k', body)).outcome, 'written');
+      assert.equal(s3.received.length, 2);
+    } finally {
+      put.destroy();
+      await s3.stop();
+    }
+  });
+
+  test('a credentials failure is not retried and sends nothing', async () => {
+    const s3 = await scriptedS3([ok]);
+    let lookups = 0;
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'eu-west-1',
+      forcePathStyle: true,
+      credentials: () => {
+        lookups++;
+        return Promise.reject(new Error('no credentials in this container'));
+      },
+    });
+    const put = new S3Direct(client, 'data', { sleep: async () => {} });
+    try {
+      await assert.rejects(put.putIfAbsent('k', body), (error: unknown) => error instanceof AwsAccessError && /no credentials in this container/.test(error.message));
+      assert.equal(lookups, 1);
+      assert.equal(s3.received.length, 0);
     } finally {
       put.destroy();
       await s3.stop();

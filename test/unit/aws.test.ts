@@ -8,7 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { awsConfigFromEnv, createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import type { OutgoingMessage } from '../../lib/aws/contract.js';
-import { AwsAccessError, BatchDeleteError, DeleteBatchError, SendBatchError } from '../../lib/aws/errors.js';
+import { AwsAccessError, AwsConfigError, BatchDeleteError, DeleteBatchError, SendBatchError } from '../../lib/aws/errors.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
 import { SqsMessageQueue, queueUrlByName } from '../../lib/aws/sqs.js';
 
@@ -393,6 +393,14 @@ describe('client factories', () => {
     client.destroy();
   });
 
+  test('S3 checksums only where an operation requires one: no JavaScript CRC32 over every body', async () => {
+    const client = createS3Client({});
+
+    assert.equal(await client.config.requestChecksumCalculation(), 'WHEN_REQUIRED');
+    assert.equal(await client.config.responseChecksumValidation(), 'WHEN_REQUIRED');
+    client.destroy();
+  });
+
   test('the service-specific endpoint wins over AWS_ENDPOINT_URL', () => {
     const env = { AWS_ENDPOINT_URL: 'http://general:4566', AWS_ENDPOINT_URL_SQS: 'http://sqs:9324' };
 
@@ -432,8 +440,15 @@ describe('client factories', () => {
     client.destroy();
   });
 
-  test('AWS_MAX_ATTEMPTS overrides the default number of attempts', () => {
+  test('AWS_MAX_ATTEMPTS overrides the default number of attempts; a value that is not a positive integer is an error naming it', () => {
     assert.equal(awsConfigFromEnv('s3', { AWS_MAX_ATTEMPTS: '2' }).maxAttempts, 2);
-    assert.equal(awsConfigFromEnv('s3', { AWS_MAX_ATTEMPTS: 'lots' }).maxAttempts, 5);
+    assert.equal(awsConfigFromEnv('s3', { AWS_MAX_ATTEMPTS: ' ' }).maxAttempts, 5);
+    for (const value of ['lots', '0', '2.5']) {
+      assert.throws(
+        () => createS3Client({ AWS_MAX_ATTEMPTS: value }),
+        (error: unknown) => error instanceof AwsConfigError && error.message === `AWS_MAX_ATTEMPTS must be a positive integer, got ${JSON.stringify(value)}`,
+        value,
+      );
+    }
   });
 });

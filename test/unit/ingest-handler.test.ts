@@ -249,6 +249,12 @@ describe('ingest: the Lambda handler (payload 2.0)', () => {
     const handler = createIngestHandler({ env: {} });
     await assert.rejects(handler(lambdaEvent(remoteWriteRequest(body()))), /STRATA_BUCKET is not set/);
   });
+
+  test('a bad STRATA_LOG_LEVEL or AWS_MAX_ATTEMPTS fails loudly, naming the variable', async () => {
+    const env = { STRATA_BUCKET: 'data', AWS_REGION: 'eu-west-1' };
+    await assert.rejects(createIngestHandler({ env: { ...env, STRATA_LOG_LEVEL: 'verbose' } })(lambdaEvent(remoteWriteRequest(body()))), /STRATA_LOG_LEVEL must be debug, info, warn or error, got "verbose"/);
+    await assert.rejects(createIngestHandler({ env: { ...env, AWS_MAX_ATTEMPTS: 'many' } })(lambdaEvent(remoteWriteRequest(body()))), /AWS_MAX_ATTEMPTS must be a positive integer, got "many"/);
+  });
 });
 
 describe('ingest: the node:http server', () => {

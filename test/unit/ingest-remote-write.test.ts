@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import snappy from 'snappyjs';
 import { prometheus } from '../../lib/gen/prometheus.js';
 import { handleIngest } from '../../lib/ingest/handler.js';
-import { parseRemoteWrite } from '../../lib/ingest/remote-write.js';
+import { knownSeries, parseRemoteWrite } from '../../lib/ingest/remote-write.js';
 import { regionHash, SeriesCache } from '../../lib/ingest/series-cache.js';
 import { shardOf, sortLabels } from '../../lib/segment/labels.js';
 import {
@@ -219,8 +219,11 @@ describe('remote write: label sets seen in earlier requests (the series cache)',
   test('a repeated request stores the same bytes under the same keys as its first push', async () => {
     const job = fresh('repeat');
     const input = Array.from({ length: 30 }, (_, i) => ({ labels: { __name__: `m${i % 4}`, instance: `i${i}`, job }, samples: [[now - 1000, i]] as Array<[number, number]> }));
+    const before = { hits: knownSeries.hits, size: knownSeries.size };
     const first = await push(input);
+    assert.deepEqual({ hits: knownSeries.hits - before.hits, size: knownSeries.size - before.size }, { hits: 0, size: 30 }, 'the first push checks and keeps every label set');
     const second = await push(input);
+    assert.deepEqual({ hits: knownSeries.hits - before.hits, size: knownSeries.size - before.size }, { hits: 30, size: 30 }, 'the second finds all 30 and keeps nothing new');
     assert.equal(second.response.status, 204);
     assert.deepEqual([...second.deps.store.objects].map(([key, { body }]) => [key, Buffer.from(body)]), [...first.deps.store.objects].map(([key, { body }]) => [key, Buffer.from(body)]));
   });
@@ -270,7 +273,9 @@ describe('remote write: label sets seen in earlier requests (the series cache)',
       prometheus.TimeSeries.encode({ labels: [{ name: 'zone', value: 'b' }] }).finish(),
     ]);
     const deps = testDeps();
+    const before = { hits: knownSeries.hits, size: knownSeries.size };
     const response = await handleIngest(remoteWriteRequest(Buffer.concat([Uint8Array.of(0x0a), varint(timeSeries.length), timeSeries])), deps);
+    assert.deepEqual({ hits: knownSeries.hits - before.hits, size: knownSeries.size - before.size }, { hits: 1, size: 0 }, 'the leading labels are found, and the whole set is not kept');
     const segments = storedSegments(deps.store);
     assert.equal(response.status, 204, response.body);
     assert.deepEqual([...seriesMap(segments).keys()], [labelKey([['__name__', 'up'], ['job', job], ['zone', 'b']])]);

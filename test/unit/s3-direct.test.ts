@@ -1,11 +1,15 @@
 /**
  * S3Direct's signing set-up and key encoding, without the network: the signer checked against the
- * worked example in AWS's SigV4 documentation for S3, keys encoded as S3 signs them.
+ * worked example in AWS's SigV4 documentation for S3, keys encoded as S3 signs them, and which
+ * buckets DirectS3ObjectStore leaves to the SDK.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../lib/aws/clients.js';
-import { encodeKey, directTarget, s3Signer } from '../../lib/aws/s3-direct.js';
+import { AwsAccessError } from '../../lib/aws/errors.js';
+import { directTarget, DirectS3ObjectStore, s3Signer, S3Direct, UnsupportedBucketError } from '../../lib/aws/s3-direct.js';
+import { encodeKey } from '../../lib/aws/s3.js';
 
 describe('S3Direct signing', () => {
   test('the signer reproduces the GET Object example of the S3 SigV4 documentation', async () => {
@@ -76,5 +80,36 @@ describe('S3Direct key encoding', () => {
     assert.equal(encodeKey('segments/team-a/3/01JD5Z3Q4R8X9V2W6T7Y0K1M3N.seg'), 'segments/team-a/3/01JD5Z3Q4R8X9V2W6T7Y0K1M3N.seg');
     assert.equal(encodeKey('test$file.text'), 'test%24file.text');
     assert.equal(encodeKey("a b+c/(x)!*'~_.-/ü"), 'a%20b%2Bc/%28x%29%21%2A%27~_.-/%C3%BC');
+  });
+});
+
+describe('DirectS3ObjectStore: buckets S3Direct cannot address', () => {
+  const credentials = { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' };
+  const expressBucket = 'strata--use1-az4--x-s3';
+
+  test('S3 Express buckets and multi-region access points are not S3Direct\'s: they need other signing schemes', async () => {
+    const client = createS3Client({ AWS_REGION: 'us-east-1', ...credentials });
+    for (const bucket of [expressBucket, 'arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap']) {
+      assert.equal(await new S3Direct(client, bucket).addressesBucket(), false, bucket);
+      await assert.rejects(directTarget(client, bucket), UnsupportedBucketError);
+    }
+    assert.equal(await new S3Direct(client, 'strata-prod-data').addressesBucket(), true);
+  });
+
+  test('such a bucket\'s object requests go through the SDK client, and S3Direct alone refuses them', async () => {
+    const client = createS3Client({ AWS_REGION: 'us-east-1', ...credentials });
+    const sent: string[] = [];
+    // Stands in for the SDK's whole stack: what reaches it was not sent by S3Direct.
+    client.send = (async (command: object) => {
+      sent.push(command.constructor.name);
+      return { ETag: '"from-sdk"', ContentLength: 3 };
+    }) as unknown as S3Client['send'];
+    const store = new DirectS3ObjectStore(client, expressBucket);
+    assert.deepEqual(await store.putIfAbsent('k', Uint8Array.of(1, 2, 3)), { outcome: 'written', etag: '"from-sdk"' });
+    assert.deepEqual(await store.head('k'), { key: 'k', size: 3, etag: '"from-sdk"' });
+    assert.deepEqual(sent, ['PutObjectCommand', 'HeadObjectCommand']);
+
+    await assert.rejects(new S3Direct(client, expressBucket).putIfAbsent('k', Uint8Array.of(1)), (error: unknown) => error instanceof AwsAccessError && /sigv4-s3express signing scheme/.test(error.message));
+    assert.equal(sent.length, 2);
   });
 });
