@@ -12,6 +12,14 @@ import { runFaultSeed, type FaultCampaignContext, type SeedReport } from './faul
 import { FaultFigures, InputFigures } from './figures.js';
 import { BadRequests, newRequestResults, runFileWorld, tryBadRequests, type FileWorldReport } from './input-campaign.js';
 
+/** The campaigns' size in CI, and `npm run chaos`'s defaults. */
+export const ciSize = { seeds: 200, requests: 3000, files: 100 };
+
+/** A first seed or input seed for a run that explores new ground; it is printed so that it can be replayed. */
+export function randomSeed(): number {
+  return 1 + Math.floor(Math.random() * 1_000_000_000);
+}
+
 export interface FaultCampaignOptions {
   backend: ChaosBackend;
   seeds: readonly number[];
