@@ -48,9 +48,10 @@ export async function runFaultCampaign(options: FaultCampaignOptions): Promise<F
       config: 'global:\n  scrape_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 30d\nscrape_configs: []\n',
       extraArgs: ['--web.enable-remote-write-receiver'],
     });
-    const sampled = new Dice(options.seeds[0] ?? 0, 'prometheus-sample');
     const sample = options.prometheus.sample;
-    context.prometheus = { writeUrl: `${prometheus.url}/api/v1/write`, api: new PrometheusApi(prometheus.url), query: () => sampled.chance(sample) };
+    // Decided by the seed alone, so that replaying one seed queries Prometheus as the full run did.
+    const query = (seed: number) => new Dice(seed, 'prometheus-sample').chance(sample);
+    context.prometheus = { writeUrl: `${prometheus.url}/api/v1/write`, api: new PrometheusApi(prometheus.url), query };
   }
   try {
     for (const [index, seed] of options.seeds.entries()) {
