@@ -162,7 +162,7 @@ describe('export delivery', () => {
     client: new RemoteWriteClient({ url: server.url, clock: time.clock, sleep: time.sleep, random: () => 0.5, retry: { maxRetryTimeMs: 2_000 } }),
     tenantRouting: { mode: 'header', header: 'X-Scope-OrgID' },
     clock: time.clock,
-    sleep: time.sleep,
+    cas: { sleep: time.sleep },
     ...overrides,
   });
   const append = async (id: string, ts: number, values: Record<string, number>) => {
