@@ -229,7 +229,6 @@ async function handleAll(world: World): Promise<void> {
 
 async function checkEnd(world: World, plan: SeedPlan, clients: Clients, report: SeedReport, context: FaultCampaignContext): Promise<void> {
   const finalLevel = plan.settings.limits.levels.length;
-  report.violations.push(...(await checkQuiescent(world)));
   report.violations.push(...checkLineage(world, finalLevel));
   for (const tenant of plan.tenants) {
     const rows = await checkRows(world.store, tenant, clients.expectation(tenant), 'at the end');
