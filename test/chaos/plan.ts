@@ -5,6 +5,7 @@
  * JSON samples, pprof profiles, with recording rules over all three) and users dropping segment
  * files of their own into the bucket.
  */
+import { strataResources } from '../../lib/aws/resources.js';
 import type { IngestRequest } from '../../lib/ingest/contract.js';
 import { planLimits } from '../../lib/plan/limits.js';
 import { buildSegments } from '../../lib/segment/build.js';
@@ -12,6 +13,9 @@ import { shardOf, sortLabels } from '../../lib/segment/labels.js';
 import { makePhase, phaseRequests, phaseSeries, phaseSpanMs, rulesYaml, type Phase, type TruthSeries } from '../helpers/e2e-data.js';
 import { Dice } from './dice.js';
 import type { FaultRates, WorldSettings } from './world.js';
+
+/** The queues as deployed: a job outlives its visibility timeout as it would on AWS. */
+const deployed = strataResources();
 
 export interface PushPlan {
   id: number;
@@ -117,8 +121,8 @@ export function planSeed(seed: number, startMs: number): SeedPlan {
       cleanupDelayMs: dice.between(30, 90) * 1000,
       adoptAfterMs: dice.between(30, 180) * 1000,
       remoteWriteRetryMs: dice.between(1, 30) * 1000,
-      eventsVisibilityMs: 180_000,
-      jobsVisibilityMs: 720_000,
+      eventsVisibilityMs: deployed.eventsQueue.visibilityTimeoutSeconds * 1000,
+      jobsVisibilityMs: deployed.jobsQueue.visibilityTimeoutSeconds * 1000,
       maxReceiveCount: dice.between(2, 5),
       rulesYaml,
       faults,
