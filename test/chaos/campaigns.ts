@@ -36,7 +36,7 @@ export interface FaultCampaignOptions {
 export async function runFaultCampaign(options: FaultCampaignOptions): Promise<FaultFigures> {
   const figures = new FaultFigures();
   const started = Date.now();
-  const context: FaultCampaignContext = { backend: options.backend, ...(options.logger === undefined ? {} : { logger: options.logger }) };
+  const context = campaignContext(options);
   let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   if (options.prometheus !== undefined) {
     // Every seed's clock starts at the same moment, and its records may reach Prometheus hours of
@@ -61,7 +61,7 @@ export async function runFaultCampaign(options: FaultCampaignOptions): Promise<F
       }
       const report = await runFaultSeed(context, seed);
       options.onSeed?.(report);
-      figures.add(report, replayCommand(seed, options.backend.kind, options.prometheus !== undefined));
+      figures.add(report, replayCommand(options.backend.kind, `--campaign faults --seed ${seed}${options.prometheus === undefined ? '' : ' --prometheus'}`));
       if (report.violations.length > 0) saveTrace(`faults-${seed}`, report.trace);
       if ((index + 1) % 500 === 0) options.progress?.(`${index + 1} seeds, ${figures.failed.length} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
@@ -71,9 +71,13 @@ export async function runFaultCampaign(options: FaultCampaignOptions): Promise<F
   return figures;
 }
 
-export function replayCommand(seed: number, store: BackendKind, prometheus: boolean): string {
-  const extra = [store === 'in-process' ? '' : ` --store ${store}`, prometheus ? ' --prometheus' : ''].join('');
-  return `npm run chaos -- --campaign faults --seed ${seed}${extra} --trace`;
+/** The command that replays one seed or file world (`target`) on the store the run used, with its trace. */
+function replayCommand(store: BackendKind, target: string): string {
+  return `npm run chaos -- ${target}${store === 'in-process' ? '' : ` --store ${store}`} --trace`;
+}
+
+function campaignContext(options: { backend: ChaosBackend; logger?: Logger }): FaultCampaignContext {
+  return { backend: options.backend, ...(options.logger === undefined ? {} : { logger: options.logger }) };
 }
 
 export interface InputCampaignOptions {
@@ -96,11 +100,11 @@ export async function runInputCampaign(options: InputCampaignOptions): Promise<I
   const started = Date.now();
   const filesPerWorld = options.filesPerWorld ?? 50;
   const requestsPerWorld = options.requestsPerWorld ?? 10;
-  const worldContext = { backend: options.backend, ...(options.logger === undefined ? {} : { logger: options.logger }) };
+  const context = campaignContext(options);
   const runWorld = async (world: number, files: number) => {
-    const report = await runFileWorld(worldContext, world, files, requestsPerWorld);
+    const report = await runFileWorld(context, world, files, requestsPerWorld);
     options.onWorld?.(report);
-    figures.addWorld(report, `npm run chaos -- --campaign inputs --world ${world} --files ${files} --trace`);
+    figures.addWorld(report, replayCommand(options.backend.kind, `--campaign inputs --world ${world} --files ${files}`));
     if (report.violations.length > 0) saveTrace(`inputs-world-${world}`, report.trace);
   };
   if (options.world !== undefined) {
