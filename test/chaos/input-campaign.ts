@@ -181,7 +181,7 @@ function badFile(dice: Dice, tenant: string, shardCount: number, index: number, 
   } catch {
     valid = undefined;
   }
-  return { id: index + 1, tenant, key: mutated.key, bytes: mutated.bytes, series: valid?.series.map(truthSeriesOf) ?? [], mutation: kind, valid: valid !== undefined };
+  return { tenant, key: mutated.key, bytes: mutated.bytes, series: valid?.series.map(truthSeriesOf) ?? [], mutation: kind, valid: valid !== undefined };
 }
 
 /** Bad requests of other tenants, pushed among the world's good ones. */
@@ -190,7 +190,7 @@ function badPushes(seed: number, count: number): PushPlan[] {
   const source = new BadRequests(seed, { stream: 'world-requests', without: 'compression-bomb' });
   return Array.from({ length: count }, () => {
     const { index, endpoint, kind, request } = source.next();
-    return { id: 0, tenant: `bad-${seed}`, label: `bad ${endpoint}/${kind} #${index + 1}`, request, expected: 0, series: [], mutation: kind };
+    return { tenant: `bad-${seed}`, label: `bad ${endpoint}/${kind} #${index + 1}`, request, expected: 0, series: [], mutation: kind };
   });
 }
 

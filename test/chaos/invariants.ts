@@ -53,7 +53,7 @@ export function truthSeriesOf(series: Series): TruthSeries {
   };
 }
 
-export interface LiveRows {
+interface LiveRows {
   /** Row → how many live objects hold it. */
   rows: Map<string, number>;
   live: LiveObject[];
@@ -61,7 +61,7 @@ export interface LiveRows {
   unreadable: string[];
 }
 
-export async function liveRows(store: ObjectStore, tenant: string): Promise<LiveRows> {
+async function liveRows(store: ObjectStore, tenant: string): Promise<LiveRows> {
   const { live } = await listLiveSet(store, tenant);
   const rows = new Map<string, number>();
   const unreadable: string[] = [];

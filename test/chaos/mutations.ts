@@ -256,14 +256,14 @@ function invalidLabels(dice: Dice, endpoint: Endpoint, nowMs: number): Uint8Arra
 
 // ---- segment files ------------------------------------------------------------------------------
 
-export interface FileBase {
+interface FileBase {
   key: string;
   identity: FileIdentity;
   /** Sorted, all of the identity's shard. */
   series: Series[];
 }
 
-export interface MutatedFile {
+interface MutatedFile {
   key: string;
   bytes: Uint8Array;
 }

@@ -18,7 +18,6 @@ import type { FaultRates, WorldSettings } from './world.js';
 const deployed = strataResources();
 
 export interface PushPlan {
-  id: number;
   tenant: string;
   /** For the trace: "t0 remote-write #3". */
   label: string;
@@ -32,7 +31,6 @@ export interface PushPlan {
 }
 
 export interface DropPlan {
-  id: number;
   tenant: string;
   key: string;
   bytes: Uint8Array;
@@ -54,7 +52,7 @@ export interface SeedPlan {
   steps: number;
 }
 
-export const baseFaultRates: FaultRates = {
+const baseFaultRates: FaultRates = {
   crash: 0.2,
   storage: 0.02,
   send: 0.06,
@@ -89,7 +87,7 @@ export function planSeed(seed: number, startMs: number): SeedPlan {
     for (let index = 0; index < phases; index++) {
       const phase = thin(dice, makePhase(index, seed * 10 + t, startMs - 90_000 + index * 2 * phaseSpanMs));
       for (const request of phaseRequests(tenant, phase)) {
-        pushes.push({ id: 0, tenant, label: `${tenant} ${request.endpoint}`, request: request.request, expected: request.expected, series: request.series });
+        pushes.push({ tenant, label: `${tenant} ${request.endpoint}`, request: request.request, expected: request.expected, series: request.series });
       }
     }
     // Files made elsewhere (`strata segment build`), maybe with another shard count, dropped in.
@@ -105,11 +103,11 @@ export function planSeed(seed: number, startMs: number): SeedPlan {
       const dropShards = dice.chance(0.5) ? shardCount : dice.between(1, 4);
       for (const segment of buildSegments(series, { tenant, shardCount: dropShards, createdBy: 'strata-chaos-user', createdAtMs: startMs - 200_000 })) {
         const inFile = truth.filter((_, i) => shardOf(series[i]!.labels, dropShards) === segment.shard);
-        drops.push({ id: drops.length + 1, tenant, key: segment.key, bytes: segment.bytes, series: inFile, valid: true });
+        drops.push({ tenant, key: segment.key, bytes: segment.bytes, series: inFile, valid: true });
       }
     }
   }
-  const ordered = dice.shuffle(pushes).map((push, i) => ({ ...push, id: i + 1, label: `${push.label} #${i + 1}` }));
+  const ordered = dice.shuffle(pushes).map((push, i) => ({ ...push, label: `${push.label} #${i + 1}` }));
   return {
     seed,
     settings: {
