@@ -51,12 +51,9 @@ export class ChaosReceiver {
       status = conflicts.length > 0 ? 400 : 204;
       text = conflicts.map((conflict) => `${conflict.series}: ${conflict.problem}`).join('\n');
     }
-    if (status < 300) {
-      // Records the conflicts too, should a real Prometheus have taken a write the view refuses.
-      this.view.accept(tenant, series);
-    } else {
-      this.view.violations.push(...conflicts);
-    }
+    // Violations whether the write was refused or (a real Prometheus) taken all the same.
+    this.view.violations.push(...conflicts);
+    if (status < 300) this.view.record(series);
     if (status < 300 && fault === 'receiver-500-after-store') return new Response('stored, but the sender is told otherwise (chaos receiver)', { status: 500 });
     if (status < 300 && fault === 'receiver-timeout-after-store') throw timeout();
     return new Response(status === 204 ? null : text, { status });
