@@ -97,7 +97,11 @@ describe('export records: the counter chain', () => {
       return result;
     });
     const attemptB = writeExportRecord({ store: slow }, j.job, j.input);
-    while (!paused) await new Promise((resolve) => setImmediate(resolve));
+    // Bounded: should the write stop reading its claim, this fails instead of spinning forever.
+    for (let turns = 0; !paused; turns++) {
+      assert.ok(turns < 1000, 'attempt B never read its claim');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     // Meanwhile attempt A of job-j writes its record, and job-k appends after it.
     const attemptA = await writeExportRecord({ store }, j.job, j.input);
     await writeExportRecord({ store }, k.job, k.input);
