@@ -34,7 +34,7 @@ export interface CompactorDeps extends CommitDeps {
   jobs: MessageQueue;
   logger: Logger;
   /** Remote-write delivery of export records; without it records wait for the tick. */
-  delivery?: Omit<DeliveryDeps, 'store' | 'logger'>;
+  delivery?: Omit<DeliveryDeps, 'store' | 'logger' | 'cas'>;
   readLimits?: Partial<ReadLimits>;
 }
 
@@ -118,7 +118,7 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
   const committedAt = clock();
   if (deps.delivery !== undefined && exportRecord !== undefined) {
     try {
-      const delivered = await deliverExports({ ...deps.delivery, store, logger: log }, tenant, shard);
+      const delivered = await deliverExports({ ...deps.delivery, store, logger: log, cas: deps.cas }, tenant, shard);
       log.info('exports delivered', { outcome: delivered.outcome, delivered: delivered.delivered, latest: delivered.latest });
     } catch (error) {
       log.warn('export delivery failed; the tick retries it', { error });

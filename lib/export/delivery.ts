@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '../aws/contract.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
+import type { CasOptions } from '../metastore/cas.js';
 import type { MetricMetadataInput, TimeSeriesInput } from '../remotewrite/encode.js';
 import type { SendOptions, SendResult } from '../remotewrite/client.js';
 import type { TenantRouting } from '../remotewrite/config.js';
@@ -47,7 +48,8 @@ export interface DeliveryDeps {
   selfMetrics?: boolean;
   logger?: Logger;
   clock?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The compare-and-swap loop on delivery.json: attempts, and its jitter and sleep for backoffs. */
+  cas?: CasOptions;
   /** Identifies this sender in the lease; random by default (it is never a label). */
   holder?: string;
   /** Default 60 s. */
@@ -108,13 +110,12 @@ export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: 
   const { store } = deps;
   const logger = (deps.logger ?? silentLogger).child({ tenant, shard });
   const clock = deps.clock ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const holder = deps.holder ?? randomUUID();
   const leaseMs = deps.leaseMs ?? 60_000;
   const marginMs = deps.marginMs ?? 5_000;
   const maxBacklogRecords = Math.max(1, deps.maxBacklogRecords ?? 10);
   const maxBacklogAgeMs = deps.maxBacklogAgeMs ?? 1_800_000;
-  const update = <R>(apply: (state: DeliveryState) => { next: DeliveryState; result: R }) => updateDeliveryState(store, tenant, shard, apply, { sleep });
+  const update = <R>(apply: (state: DeliveryState) => { next: DeliveryState; result: R }) => updateDeliveryState(store, tenant, shard, apply, deps.cas);
   const sent: number[] = [];
   const skipped: number[] = [];
 

@@ -16,12 +16,20 @@
  * Label names containing "." (OpenTelemetry style, e.g. `process.runtime.name`, which the Node.js
  * SDK sends) get "_" instead, as Pyroscope does; any other invalid name is a 400.
  */
+import protobuf from 'protobufjs/minimal.js';
 import { perftools } from '../gen/pprof.js';
 import type { Series, Stack } from '../segment/format.js';
 import { isValidLabelName, sortLabels, type Label } from '../segment/labels.js';
 import { CorruptPayloadError, InvalidQueryError, InvalidSeriesDataError } from './errors.js';
 
 type Profile = ReturnType<typeof perftools.profiles.Profile.decode>;
+
+/** A profile as decoded, with its time read exactly. */
+export interface DecodedProfile {
+  profile: Profile;
+  /** `time_nanos` in whole milliseconds; undefined when the profile does not say when it was taken. */
+  timeMs: number | undefined;
+}
 
 export interface PushTarget {
   /** The application name: `service_name`. */
@@ -91,22 +99,25 @@ export function parseSeconds(name: string, value: string | undefined): number | 
   return seconds * 1000;
 }
 
-export function decodeProfile(bytes: Uint8Array): Profile {
+export function decodeProfile(bytes: Uint8Array): DecodedProfile {
   let profile: Profile;
+  let nanos: bigint;
   try {
     profile = perftools.profiles.Profile.decode(bytes);
+    nanos = timeNanos(bytes);
   } catch (cause) {
     throw new CorruptPayloadError('pprof', `not a pprof Profile protobuf: ${(cause as Error).message}`, { cause });
   }
   checkProfile(profile);
-  return profile;
+  // Some old clients send zero or microseconds here; Pyroscope then uses `from`, and so do we.
+  return { profile, timeMs: nanos >= 365n * 24n * 3600n * 1_000_000_000n ? Number(nanos / 1_000_000n) : undefined };
 }
 
 /** Turns a decoded profile into series (merging is left to `batchFromSeries`). */
-export function seriesFromProfile(profile: Profile, context: ProfileContext): Series[] {
+export function seriesFromProfile({ profile, timeMs }: DecodedProfile, context: ProfileContext): Series[] {
   const strings = profile.stringTable;
   const str = (index: number) => strings[index] ?? '';
-  const timestamp = profileTime(profile, context);
+  const timestamp = timeMs ?? context.fromMs ?? context.nowMs;
   const family = profileFamily(profile, context.sampleTypeConfig);
   const period = profile.periodType;
   const typeIds = profile.sampleType.map((type) =>
@@ -204,11 +215,34 @@ export function profileFamily(profile: Profile, config: Readonly<Record<string, 
   return name;
 }
 
-function profileTime(profile: Profile, context: ProfileContext): number {
-  const nanos = profile.timeNanos ?? 0;
-  // Some old clients send zero or microseconds here; Pyroscope then uses `from`, and so do we.
-  if (nanos >= 365 * 24 * 3600 * 1e9) return Math.floor(nanos / 1e6);
-  return context.fromMs ?? context.nowMs;
+/** Profile field 9, `int64 time_nanos`, as a varint. */
+const timeNanosTag = (9 << 3) | 0;
+
+/**
+ * `time_nanos` from the wire, exactly (the last one wins, as in the decoder). The generated decoder
+ * gives int64s as doubles, which are 256 ns apart at today's nanoseconds since the epoch: one in
+ * eight exact milliseconds came out as the millisecond before.
+ */
+function timeNanos(bytes: Uint8Array): bigint {
+  const reader = protobuf.Reader.create(bytes);
+  let nanos = 0n;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const start = reader.pos;
+    reader.skipType(tag & 7);
+    if (tag === timeNanosTag) nanos = varint64(bytes, start);
+  }
+  return nanos;
+}
+
+/** The varint at `pos` (one the reader has already skipped, so complete) as a signed 64-bit integer. */
+function varint64(bytes: Uint8Array, pos: number): bigint {
+  let value = 0n;
+  for (let shift = 0n; ; shift += 7n) {
+    const byte = bytes[pos++]!;
+    value |= BigInt(byte & 0x7f) << shift;
+    if (byte < 0x80) return BigInt.asIntN(64, value);
+  }
 }
 
 function checkProfile(profile: Profile): void {

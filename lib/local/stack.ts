@@ -30,6 +30,8 @@ export interface EmbeddedStack {
   endpoint: string;
   port: number;
   region: string;
+  /** Creates the bucket if it does not exist. */
+  createBucket(bucket: string): void;
   /**
    * A bucket of the stack as an ObjectStore in this process, without HTTP (in-process-store.ts);
    * the bucket is created if it does not exist.
@@ -72,6 +74,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     endpoint: `http://${reachableHost}:${actualPort}`,
     port: actualPort,
     region,
+    createBucket: (bucket) => s3Store.createBucket(bucket),
     inProcessStore(bucket) {
       s3Store.createBucket(bucket);
       const request = { requestId: 'in-process', hostId: newHostId(), principalId: 'local', sourceIp: '127.0.0.1' };

@@ -44,7 +44,7 @@ export interface TickDeps extends ShardStateDeps {
   adoptAfterMs?: number;
   shardConcurrency?: number;
   /** Remote-write delivery: each tick sends what compactions could not (receiver down, crash). */
-  delivery?: Omit<DeliveryDeps, 'store' | 'logger'>;
+  delivery?: Omit<DeliveryDeps, 'store' | 'logger' | 'cas'>;
 }
 
 export interface TickReport {
@@ -237,10 +237,10 @@ async function tickExports(
   shard: { tenant: string; shard: number; openJobIds: ReadonlySet<string>; readAt: number },
   report: TickReport,
 ): Promise<void> {
-  const { store, logger, clock } = deps;
+  const { store, logger, clock, cas } = deps;
   const { tenant } = shard;
   if (deps.delivery !== undefined) {
-    const delivery = await deliverExports({ ...deps.delivery, store, logger, clock }, tenant, shard.shard);
+    const delivery = await deliverExports({ ...deps.delivery, store, logger, clock, cas }, tenant, shard.shard);
     if (delivery.outcome === 'delivered') report.exportsDelivered++;
     // Not a tick failure: the records stay undelivered, status shows it, the next tick tries again.
     if (delivery.outcome === 'failed') logger.warn('export delivery failed', { tenant, shard: shard.shard, latest: delivery.latest, delivered: delivery.delivered });

@@ -31,8 +31,9 @@ export async function startChaosBackend(kind: BackendKind): Promise<ChaosBackend
   return {
     kind,
     async openBucket(name) {
-      const inProcess = stack.inProcessStore(name);
-      return kind === 'in-process' ? inProcess : new DirectS3ObjectStore(s3, name);
+      if (kind === 'in-process') return stack.inProcessStore(name);
+      stack.createBucket(name);
+      return new DirectS3ObjectStore(s3, name);
     },
     async closeBucket(store) {
       const keys: string[] = [];

@@ -12,6 +12,14 @@ import { runFaultSeed, type FaultCampaignContext, type SeedReport } from './faul
 import { FaultFigures, InputFigures } from './figures.js';
 import { BadRequests, newRequestResults, runFileWorld, tryBadRequests, type FileWorldReport } from './input-campaign.js';
 
+/** The campaigns' size in CI, and `npm run chaos`'s defaults. */
+export const ciSize = { seeds: 200, requests: 3000, files: 100 };
+
+/** A first seed or input seed for a run that explores new ground; it is printed so that it can be replayed. */
+export function randomSeed(): number {
+  return 1 + Math.floor(Math.random() * 1_000_000_000);
+}
+
 export interface FaultCampaignOptions {
   backend: ChaosBackend;
   seeds: readonly number[];
@@ -28,7 +36,7 @@ export interface FaultCampaignOptions {
 export async function runFaultCampaign(options: FaultCampaignOptions): Promise<FaultFigures> {
   const figures = new FaultFigures();
   const started = Date.now();
-  const context: FaultCampaignContext = { backend: options.backend, ...(options.logger === undefined ? {} : { logger: options.logger }) };
+  const context = campaignContext(options);
   let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   if (options.prometheus !== undefined) {
     // Every seed's clock starts at the same moment, and its records may reach Prometheus hours of
@@ -40,9 +48,10 @@ export async function runFaultCampaign(options: FaultCampaignOptions): Promise<F
       config: 'global:\n  scrape_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 30d\nscrape_configs: []\n',
       extraArgs: ['--web.enable-remote-write-receiver'],
     });
-    const sampled = new Dice(options.seeds[0] ?? 0, 'prometheus-sample');
     const sample = options.prometheus.sample;
-    context.prometheus = { writeUrl: `${prometheus.url}/api/v1/write`, api: new PrometheusApi(prometheus.url), query: () => sampled.chance(sample) };
+    // Decided by the seed alone, so that replaying one seed queries Prometheus as the full run did.
+    const query = (seed: number) => new Dice(seed, 'prometheus-sample').chance(sample);
+    context.prometheus = { writeUrl: `${prometheus.url}/api/v1/write`, api: new PrometheusApi(prometheus.url), query };
   }
   try {
     for (const [index, seed] of options.seeds.entries()) {
@@ -52,7 +61,7 @@ export async function runFaultCampaign(options: FaultCampaignOptions): Promise<F
       }
       const report = await runFaultSeed(context, seed);
       options.onSeed?.(report);
-      figures.add(report, replayCommand(seed, options.backend.kind, options.prometheus !== undefined));
+      figures.add(report, replayCommand(options.backend.kind, `--campaign faults --seed ${seed}${options.prometheus === undefined ? '' : ' --prometheus'}`));
       if (report.violations.length > 0) saveTrace(`faults-${seed}`, report.trace);
       if ((index + 1) % 500 === 0) options.progress?.(`${index + 1} seeds, ${figures.failed.length} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
@@ -62,9 +71,13 @@ export async function runFaultCampaign(options: FaultCampaignOptions): Promise<F
   return figures;
 }
 
-export function replayCommand(seed: number, store: BackendKind, prometheus: boolean): string {
-  const extra = [store === 'in-process' ? '' : ` --store ${store}`, prometheus ? ' --prometheus' : ''].join('');
-  return `npm run chaos -- --campaign faults --seed ${seed}${extra} --trace`;
+/** The command that replays one seed or file world (`target`) on the store the run used, with its trace. */
+function replayCommand(store: BackendKind, target: string): string {
+  return `npm run chaos -- ${target}${store === 'in-process' ? '' : ` --store ${store}`} --trace`;
+}
+
+function campaignContext(options: { backend: ChaosBackend; logger?: Logger }): FaultCampaignContext {
+  return { backend: options.backend, ...(options.logger === undefined ? {} : { logger: options.logger }) };
 }
 
 export interface InputCampaignOptions {
@@ -87,11 +100,11 @@ export async function runInputCampaign(options: InputCampaignOptions): Promise<I
   const started = Date.now();
   const filesPerWorld = options.filesPerWorld ?? 50;
   const requestsPerWorld = options.requestsPerWorld ?? 10;
-  const worldContext = { backend: options.backend, ...(options.logger === undefined ? {} : { logger: options.logger }) };
+  const context = campaignContext(options);
   const runWorld = async (world: number, files: number) => {
-    const report = await runFileWorld(worldContext, world, files, requestsPerWorld);
+    const report = await runFileWorld(context, world, files, requestsPerWorld);
     options.onWorld?.(report);
-    figures.addWorld(report, `npm run chaos -- --campaign inputs --world ${world} --files ${files} --trace`);
+    figures.addWorld(report, replayCommand(options.backend.kind, `--campaign inputs --world ${world} --files ${files}`));
     if (report.violations.length > 0) saveTrace(`inputs-world-${world}`, report.trace);
   };
   if (options.world !== undefined) {

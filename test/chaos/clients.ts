@@ -86,11 +86,6 @@ export class Clients {
     return { exactlyOnce, atMostOnce, unreadable };
   }
 
-  /** Pushes acknowledged so far. */
-  get acknowledged(): ReadonlySet<PushPlan> {
-    return this.acked;
-  }
-
   /** Everything of the tenant that was acknowledged: the ground truth. */
   series(tenant: string): TruthSeries[] {
     return [

@@ -113,7 +113,7 @@ export async function runWorld(
     report.violations.push(`the harness failed: ${(error as Error).stack ?? String(error)}`);
   } finally {
     report.storageCalls = world.storageCalls;
-    report.receiverRequests = world.receiver.stats.requests;
+    report.receiverRequests = world.receiver.requests;
     report.simulatedMs = world.now - plan.settings.startMs;
     report.digest = world.scheduler.digest();
     await context.backend.closeBucket(store);
@@ -121,7 +121,7 @@ export async function runWorld(
   return report;
 }
 
-export async function chaos(world: World, plan: SeedPlan, clients: Clients, report: SeedReport): Promise<void> {
+async function chaos(world: World, plan: SeedPlan, clients: Clients, report: SeedReport): Promise<void> {
   const dice = world.schedule;
   const { settings } = plan;
   const checkAt = dice.int(plan.steps);
@@ -193,9 +193,10 @@ function quietStep(plan: SeedPlan): number {
 }
 
 /** `quarantined`: the bad objects that end in quarantine (the input campaign's). */
-export async function quiesce(world: World, clients: Clients, quarantined?: ReadonlySet<string>): Promise<string[]> {
+async function quiesce(world: World, clients: Clients, quarantined?: ReadonlySet<string>): Promise<string[]> {
   const rounds = 30;
-  for (let round = 0; round < rounds; round++) {
+  let left: string[] = [];
+  for (let round = 1; round <= rounds; round++) {
     await world.drain();
     await clients.finish();
     for (let pass = 0; pass < 2; pass++) {
@@ -204,15 +205,14 @@ export async function quiesce(world: World, clients: Clients, quarantined?: Read
       await world.drain();
     }
     await handleAll(world);
-    const left = await checkQuiescent(world, quarantined);
+    left = await checkQuiescent(world, quarantined);
     if (left.length === 0) {
-      world.note(`quiescent after ${round + 1} round(s)`);
+      world.note(`quiescent after ${round} round(s)`);
       return [];
     }
     world.advance(quietStep(clients.plan), 'waiting for the pipeline to catch up');
-    if (round === rounds - 1) return [`the pipeline did not quiesce after ${rounds} rounds without faults: ${left.join('; ')}`];
   }
-  return [];
+  return [`the pipeline did not quiesce after ${rounds} rounds without faults: ${left.join('; ')}`];
 }
 
 /** Planners on every visible event, compactors on every visible job, until none is left. */
@@ -229,7 +229,6 @@ async function handleAll(world: World): Promise<void> {
 
 async function checkEnd(world: World, plan: SeedPlan, clients: Clients, report: SeedReport, context: FaultCampaignContext): Promise<void> {
   const finalLevel = plan.settings.limits.levels.length;
-  report.violations.push(...(await checkQuiescent(world)));
   report.violations.push(...checkLineage(world, finalLevel));
   for (const tenant of plan.tenants) {
     const rows = await checkRows(world.store, tenant, clients.expectation(tenant), 'at the end');

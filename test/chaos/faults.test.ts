@@ -1,17 +1,17 @@
 /**
- * The fault campaign at CI size (docs/testing.md): STRATA_CHAOS_SEEDS seeds (default 200) from a
- * random first seed, printed — STRATA_CHAOS_SEED pins it — so every run explores new seeds. A
- * failure names each failed seed, its violations, the faults applied and the command that replays
+ * The fault campaign at CI size (docs/testing.md): STRATA_CHAOS_SEEDS seeds (default ciSize.seeds,
+ * campaigns.ts) from a random first seed, printed — STRATA_CHAOS_SEED pins it — so every run
+ * explores new seeds. A failure names each failed seed, its violations, the faults applied and the command that replays
  * it (`npm run chaos -- --campaign faults --seed S --trace`).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startChaosBackend, type ChaosBackend } from './backend.js';
-import { runFaultCampaign } from './campaigns.js';
+import { ciSize, randomSeed, runFaultCampaign } from './campaigns.js';
 import { runFaultSeed } from './fault-campaign.js';
 
-const seeds = Number(process.env['STRATA_CHAOS_SEEDS'] ?? 200);
-const first = Number(process.env['STRATA_CHAOS_SEED'] ?? 1 + Math.floor(Math.random() * 1_000_000_000));
+const seeds = Number(process.env['STRATA_CHAOS_SEEDS'] ?? ciSize.seeds);
+const first = Number(process.env['STRATA_CHAOS_SEED'] ?? randomSeed());
 
 describe('chaos: the fault campaign', () => {
   let backend: ChaosBackend;

@@ -1,16 +1,16 @@
 /**
- * The bad-input campaign at CI size (docs/testing.md): STRATA_CHAOS_REQUESTS bad requests (default
- * 3000) and STRATA_CHAOS_FILES bad segment files (default 100) from a random input seed, printed —
- * STRATA_CHAOS_INPUT_SEED pins it.
+ * The bad-input campaign at CI size (docs/testing.md): STRATA_CHAOS_REQUESTS bad requests and
+ * STRATA_CHAOS_FILES bad segment files (defaults: ciSize, campaigns.ts) from a random input seed,
+ * printed — STRATA_CHAOS_INPUT_SEED pins it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startChaosBackend, type ChaosBackend } from './backend.js';
-import { runInputCampaign } from './campaigns.js';
+import { ciSize, randomSeed, runInputCampaign } from './campaigns.js';
 
-const requests = Number(process.env['STRATA_CHAOS_REQUESTS'] ?? 3000);
-const files = Number(process.env['STRATA_CHAOS_FILES'] ?? 100);
-const seed = Number(process.env['STRATA_CHAOS_INPUT_SEED'] ?? 1 + Math.floor(Math.random() * 1_000_000_000));
+const requests = Number(process.env['STRATA_CHAOS_REQUESTS'] ?? ciSize.requests);
+const files = Number(process.env['STRATA_CHAOS_FILES'] ?? ciSize.files);
+const seed = Number(process.env['STRATA_CHAOS_INPUT_SEED'] ?? randomSeed());
 
 describe('chaos: the bad-input campaign', () => {
   let backend: ChaosBackend;

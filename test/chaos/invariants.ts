@@ -17,8 +17,8 @@ import type { ObjectStore } from '../../lib/aws/contract.js';
 import { listLiveSet, type LiveObject } from '../../lib/compact/live.js';
 import { readExportRecord } from '../../lib/export/chain.js';
 import { exportStatus } from '../../lib/export/delivery.js';
-import { readShardState } from '../../lib/metastore/cas.js';
 import { ruleIdLabel } from '../../lib/rules/types.js';
+import { shardStatuses, type ShardStatus } from '../../lib/status/status.js';
 import { decodeFile, type Series } from '../../lib/segment/format.js';
 import { parseDataKey, parseStateKey, prefixes, quarantineKeys } from '../../lib/segment/keys.js';
 import { sortLabels } from '../../lib/segment/labels.js';
@@ -53,7 +53,7 @@ export function truthSeriesOf(series: Series): TruthSeries {
   };
 }
 
-export interface LiveRows {
+interface LiveRows {
   /** Row → how many live objects hold it. */
   rows: Map<string, number>;
   live: LiveObject[];
@@ -61,7 +61,7 @@ export interface LiveRows {
   unreadable: string[];
 }
 
-export async function liveRows(store: ObjectStore, tenant: string): Promise<LiveRows> {
+async function liveRows(store: ObjectStore, tenant: string): Promise<LiveRows> {
   const { live } = await listLiveSet(store, tenant);
   const rows = new Map<string, number>();
   const unreadable: string[] = [];
@@ -118,27 +118,23 @@ export async function checkQuiescent(world: World, quarantined: ReadonlySet<stri
   for (const queue of [world.events, world.jobs]) {
     if (queue.messages.length > 0) violations.push(`invariant 5: ${queue.messages.length} message(s) left on ${queue.url}`);
   }
-  for await (const object of world.store.list(prefixes.state)) {
-    const parsed = parseStateKey(object.key);
-    if (parsed === undefined) {
-      violations.push(`state: unexpected object ${object.key}`);
-      continue;
-    }
-    try {
-      const { state } = await readShardState(world.store, parsed.tenant, parsed.shard);
-      const left = { pending: state.pending.length, waiting: state.waiting.length, jobs: state.jobs.length, tombstones: state.tombstones.length };
-      if (Object.values(left).some((n) => n > 0)) violations.push(`invariant 5: ${object.key} still holds ${JSON.stringify(left)}`);
-    } catch (error) {
-      violations.push(`state: ${object.key} does not read: ${(error as Error).message}`);
-    }
+  // shardStatuses passes over keys that are not a state's and throws for a state that does not read.
+  for (const key of await keys(world.store, prefixes.state)) if (parseStateKey(key) === undefined) violations.push(`state: unexpected object ${key}`);
+  let statuses: ShardStatus[] = [];
+  try {
+    statuses = await shardStatuses(world.store, world.now);
+  } catch (error) {
+    violations.push(`state: ${(error as Error).message}`);
+  }
+  for (const status of statuses) {
+    const where = `${status.tenant}/${status.shard}`;
+    const left = { pending: status.pendingSegments, waiting: status.waitingBlocks, jobs: status.openJobs, tombstones: status.tombstones };
+    if (Object.values(left).some((n) => n > 0)) violations.push(`invariant 5: the state of ${where} still holds ${JSON.stringify(left)}`);
+    if (status.exports.undelivered > 0) violations.push(`invariant 5: ${status.exports.undelivered} export record(s) of ${where} undelivered`);
   }
   const segments = await keys(world.store, prefixes.segments);
   if (segments.length > 0) violations.push(`invariant 5: ${segments.length} segment(s) stranded, e.g. ${segments.slice(0, 3).join(', ')}`);
   violations.push(...(await checkQuarantine(world.store, quarantined)));
-  for (const shard of await exportShards(world.store)) {
-    const status = await exportStatus(world.store, shard.tenant, shard.shard);
-    if (status.undelivered > 0) violations.push(`invariant 5: ${status.undelivered} export record(s) of ${shard.tenant}/${shard.shard} undelivered`);
-  }
   return violations;
 }
 
@@ -221,7 +217,7 @@ export function compareTotals(what: string, actual: Totals, expected: Totals): s
 export async function checkExports(world: World, tenant: string, truth: Totals, options: { checkValues: boolean }): Promise<{ violations: string[]; counters: number }> {
   const violations: string[] = [];
   const recordSeries: Array<{ labels: ReadonlyArray<{ name: string; value: string }>; value: number }> = [];
-  for (const { shard } of await exportShards(world.store, tenant)) {
+  for (const shard of await exportShards(world.store, tenant)) {
     const status = await exportStatus(world.store, tenant, shard);
     const where = `exports of ${tenant}/${shard}`;
     if (status.delivered !== status.latest) violations.push(`invariant 4: ${where}: record ${status.latest} is the latest, ${status.delivered} delivered`);
@@ -245,14 +241,11 @@ export async function checkExports(world: World, tenant: string, truth: Totals, 
   return { violations, counters: 2 * truth.size };
 }
 
-/** The (tenant, shard)s that have export objects. */
-async function exportShards(store: ObjectStore, tenant?: string): Promise<Array<{ tenant: string; shard: number }>> {
-  const found = new Map<string, { tenant: string; shard: number }>();
-  for (const key of await keys(store, `${prefixes.exports}${tenant === undefined ? '' : `${tenant}/`}`)) {
-    const [, owner = '', shard = ''] = key.split('/');
-    found.set(`${owner}/${shard}`, { tenant: owner, shard: Number(shard) });
-  }
-  return [...found.values()];
+/** The tenant's shards that have export objects. */
+async function exportShards(store: ObjectStore, tenant: string): Promise<number[]> {
+  const found = new Set<number>();
+  for (const key of await keys(store, `${prefixes.exports}${tenant}/`)) found.add(Number(key.split('/')[2]));
+  return [...found];
 }
 
 async function keys(store: ObjectStore, prefix: string): Promise<string[]> {

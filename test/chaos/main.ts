@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { jsonLogger } from '../../lib/log/logger.js';
 import { prometheusBinary, installHint } from '../helpers/ingest-prometheus.js';
 import { startChaosBackend, type BackendKind } from './backend.js';
-import { runFaultCampaign, runInputCampaign } from './campaigns.js';
+import { ciSize, randomSeed, runFaultCampaign, runInputCampaign } from './campaigns.js';
 import { invariantLines } from './figures.js';
 
 const usage = `Usage: npm run chaos -- [options]
@@ -21,15 +21,15 @@ Runs the chaos campaigns against the whole pipeline in this process, on the embe
 
 Options:
   --campaign faults|inputs|both  which campaign (default both)
-  --seeds N                      fault campaign: how many seeds (default 200)
+  --seeds N                      fault campaign: how many seeds (default ${ciSize.seeds})
   --first S                      fault campaign: the first seed (default random, printed)
   --seed S                       fault campaign: only seed S (a replay)
   --trace                        print the trace of every seed or world run (use with --seed or --world)
   --store in-process|http        reach the embedded stack in process (default) or over HTTP through the functions' store
   --prometheus                   the full run's receiver: a real Prometheus 2.42 (${prometheusBinary() ?? 'not found'}); it must refuse nothing
   --prometheus-sample F          with --prometheus: the share of seeds whose counters are queried from it (default 0.1)
-  --requests N                   input campaign: bad requests (default 5000)
-  --files N                      input campaign: bad segment files (default 200)
+  --requests N                   input campaign: bad requests (default ${ciSize.requests})
+  --files N                      input campaign: bad segment files (default ${ciSize.files})
   --input-seed S                 input campaign: its seed (default random, printed)
   --world W                      input campaign: only the file world W (a replay)
   --minutes M                    start no new seed or batch after M minutes; the figures are of what ran
@@ -47,15 +47,15 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         campaign: { type: 'string', default: 'both' },
-        seeds: { type: 'string', default: '200' },
+        seeds: { type: 'string' },
         first: { type: 'string' },
         seed: { type: 'string' },
         trace: { type: 'boolean', default: false },
         store: { type: 'string', default: 'in-process' },
         prometheus: { type: 'boolean', default: false },
         'prometheus-sample': { type: 'string', default: '0.1' },
-        requests: { type: 'string', default: '5000' },
-        files: { type: 'string', default: '200' },
+        requests: { type: 'string' },
+        files: { type: 'string' },
         'input-seed': { type: 'string' },
         world: { type: 'string' },
         minutes: { type: 'string' },
@@ -85,7 +85,6 @@ async function main(): Promise<number> {
   const budgetMs = values.minutes === undefined ? undefined : number('minutes', values.minutes, 0) * 60_000;
   const logger = values.verbose ? jsonLogger({ level: 'debug', write: (line) => process.stderr.write(line + '\n') }) : undefined;
   const progress = (line: string) => console.error(`[chaos] ${line}`);
-  const randomSeed = () => 1 + Math.floor(Math.random() * 1_000_000_000);
 
   const backend = await startChaosBackend(store);
   let failed = false;
@@ -98,7 +97,7 @@ async function main(): Promise<number> {
         prometheus = { binary, sample: number('prometheus-sample', values['prometheus-sample'], 0.1) };
       }
       const first = values.seed !== undefined ? number('seed', values.seed, 0) : number('first', values.first, randomSeed());
-      const count = values.seed !== undefined ? 1 : number('seeds', values.seeds, 200);
+      const count = values.seed !== undefined ? 1 : number('seeds', values.seeds, ciSize.seeds);
       const seeds = Array.from({ length: count }, (_, i) => first + i);
       console.log(`fault campaign: seeds ${first}..${first + count - 1} (${store} store${prometheus === undefined ? ', strict in-process receiver' : ', Prometheus 2.42 receiver'})`);
       const started = Date.now();
@@ -119,8 +118,8 @@ async function main(): Promise<number> {
     if (campaign !== 'faults' && values.seed === undefined) {
       const seed = number('input-seed', values['input-seed'], randomSeed());
       const world = values.world === undefined ? undefined : number('world', values.world, 0);
-      const requests = world === undefined ? number('requests', values.requests, 5000) : 0;
-      const files = number('files', values.files, 200);
+      const requests = world === undefined ? number('requests', values.requests, ciSize.requests) : 0;
+      const files = number('files', values.files, ciSize.files);
       console.log(world === undefined ? `input campaign: input seed ${seed}, ${requests} request(s), ${files} file(s)` : `input campaign: world ${world}, ${files} file(s)`);
       const started = Date.now();
       const cpu = process.cpuUsage();

@@ -16,7 +16,7 @@ import { gzipSync } from 'node:zlib';
 import snappy from 'snappyjs';
 import type { IngestRequest } from '../../lib/ingest/contract.js';
 import { encodeSeriesEntry, writeVarint } from '../../lib/segment/encode.js';
-import { assembleFile, sealChunk, timeBounds, type FileIdentity, type Series } from '../../lib/segment/format.js';
+import { assembleFile, fileHeaderLength, sealChunk, timeBounds, type FileIdentity, type Series } from '../../lib/segment/format.js';
 import { shardOf, sortLabels } from '../../lib/segment/labels.js';
 import { pprofBytes, writeRequestBytes } from '../helpers/ingest-fixtures.js';
 import type { Dice } from './dice.js';
@@ -134,19 +134,19 @@ function spliceVarint(bytes: Uint8Array, at: number, size: number, value: number
 
 const hugeValues = [2 ** 31 - 1, 2 ** 32 - 1, 2 ** 28, 0x7fff_fff0];
 
+/** The snappy stream with a preamble that declares far more than the stream holds. */
+function hugeSnappyPreamble(dice: Dice, compressed: Uint8Array): Uint8Array {
+  const preamble = readVarint(compressed, 0, compressed.length);
+  return spliceVarint(compressed, 0, preamble?.next ?? 0, dice.pick(hugeValues));
+}
+
 function hugeLength(dice: Dice, endpoint: Endpoint, request: IngestRequest): IngestRequest {
   if (endpoint === 'json') {
     // JSON has no lengths: a number too big for any field, or nesting deeper than any parser's stack.
     const text = dice.chance(0.5) ? `{"labels":{"__name__":"m"},"samples":[[1e999,${'9'.repeat(400)}]]}` : `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
     return { ...request, body: Buffer.from(text) };
   }
-  if (endpoint === 'remote-write' && dice.chance(0.3)) {
-    // The snappy preamble declares far more than the body holds.
-    const body = snappy.uncompress(request.body);
-    const compressed = snappy.compress(body);
-    const preamble = readVarint(compressed, 0, compressed.length)!;
-    return { ...request, body: spliceVarint(compressed, 0, preamble.next, dice.pick(hugeValues)) };
-  }
+  if (endpoint === 'remote-write' && dice.chance(0.3)) return { ...request, body: hugeSnappyPreamble(dice, request.body) };
   return withPayload(dice, endpoint, { ...request }, (bytes) => {
     const fields = lengthFields(bytes);
     if (fields.length === 0) return bytes;
@@ -177,7 +177,7 @@ function compressionBomb(dice: Dice, endpoint: Endpoint, request: IngestRequest)
   const zeros = compressedZeros();
   if (endpoint === 'remote-write') {
     // A real bomb, or a snappy preamble that declares gigabytes in front of the real stream.
-    return { ...request, body: dice.chance(0.5) ? zeros.snappy : Buffer.concat([varint(dice.pick(hugeValues)), request.body.subarray(readVarint(request.body, 0, request.body.length)?.next ?? 0)]) };
+    return { ...request, body: dice.chance(0.5) ? zeros.snappy : hugeSnappyPreamble(dice, request.body) };
   }
   const gzip = dice.chance(0.5) ? zeros.gzip : dice.pick(zeros.small);
   // As a Content-Encoding, or (pprof) as a gzipped profile inside an identity body.
@@ -256,14 +256,14 @@ function invalidLabels(dice: Dice, endpoint: Endpoint, nowMs: number): Uint8Arra
 
 // ---- segment files ------------------------------------------------------------------------------
 
-export interface FileBase {
+interface FileBase {
   key: string;
   identity: FileIdentity;
   /** Sorted, all of the identity's shard. */
   series: Series[];
 }
 
-export interface MutatedFile {
+interface MutatedFile {
   key: string;
   bytes: Uint8Array;
 }
@@ -281,11 +281,10 @@ export function mutateFile(dice: Dice, base: FileBase, kind: FileMutation): Muta
       return { key, bytes: good.subarray(0, dice.int(good.length)) };
     case 'huge-length': {
       const bytes = Uint8Array.from(good);
-      const view = new DataView(bytes.buffer);
-      const headerEnd = 12 + view.getUint32(8, true) + 4;
+      const headerEnd = fileHeaderLength(bytes)!;
       // The header length, a chunk's stored length or a chunk's decoded length.
       const at = dice.pick([8, headerEnd, headerEnd + 4]);
-      view.setUint32(at, dice.pick(hugeValues), true);
+      new DataView(bytes.buffer).setUint32(at, dice.pick(hugeValues), true);
       return { key, bytes };
     }
     case 'header-mismatch': {
@@ -319,8 +318,7 @@ export function mutateFile(dice: Dice, base: FileBase, kind: FileMutation): Muta
       if (dice.chance(0.5)) {
         // A chunk declaring 1 GiB decoded: refused before any allocation.
         const bytes = Uint8Array.from(good);
-        const view = new DataView(bytes.buffer);
-        view.setUint32(12 + view.getUint32(8, true) + 4 + 4, 1 << 30, true);
+        new DataView(bytes.buffer).setUint32(fileHeaderLength(bytes)! + 4, 1 << 30, true);
         return { key, bytes };
       }
       // 15 MiB of zeros, within the chunk limit, that decode to nothing a reader can parse.

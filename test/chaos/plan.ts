@@ -5,6 +5,7 @@
  * JSON samples, pprof profiles, with recording rules over all three) and users dropping segment
  * files of their own into the bucket.
  */
+import { strataResources } from '../../lib/aws/resources.js';
 import type { IngestRequest } from '../../lib/ingest/contract.js';
 import { planLimits } from '../../lib/plan/limits.js';
 import { buildSegments } from '../../lib/segment/build.js';
@@ -13,8 +14,10 @@ import { makePhase, phaseRequests, phaseSeries, phaseSpanMs, rulesYaml, type Pha
 import { Dice } from './dice.js';
 import type { FaultRates, WorldSettings } from './world.js';
 
+/** The queues as deployed: a job outlives its visibility timeout as it would on AWS. */
+const deployed = strataResources();
+
 export interface PushPlan {
-  id: number;
   tenant: string;
   /** For the trace: "t0 remote-write #3". */
   label: string;
@@ -28,7 +31,6 @@ export interface PushPlan {
 }
 
 export interface DropPlan {
-  id: number;
   tenant: string;
   key: string;
   bytes: Uint8Array;
@@ -50,7 +52,7 @@ export interface SeedPlan {
   steps: number;
 }
 
-export const baseFaultRates: FaultRates = {
+const baseFaultRates: FaultRates = {
   crash: 0.2,
   storage: 0.02,
   send: 0.06,
@@ -85,7 +87,7 @@ export function planSeed(seed: number, startMs: number): SeedPlan {
     for (let index = 0; index < phases; index++) {
       const phase = thin(dice, makePhase(index, seed * 10 + t, startMs - 90_000 + index * 2 * phaseSpanMs));
       for (const request of phaseRequests(tenant, phase)) {
-        pushes.push({ id: 0, tenant, label: `${tenant} ${request.endpoint}`, request: request.request, expected: request.expected, series: request.series });
+        pushes.push({ tenant, label: `${tenant} ${request.endpoint}`, request: request.request, expected: request.expected, series: request.series });
       }
     }
     // Files made elsewhere (`strata segment build`), maybe with another shard count, dropped in.
@@ -101,11 +103,11 @@ export function planSeed(seed: number, startMs: number): SeedPlan {
       const dropShards = dice.chance(0.5) ? shardCount : dice.between(1, 4);
       for (const segment of buildSegments(series, { tenant, shardCount: dropShards, createdBy: 'strata-chaos-user', createdAtMs: startMs - 200_000 })) {
         const inFile = truth.filter((_, i) => shardOf(series[i]!.labels, dropShards) === segment.shard);
-        drops.push({ id: drops.length + 1, tenant, key: segment.key, bytes: segment.bytes, series: inFile, valid: true });
+        drops.push({ tenant, key: segment.key, bytes: segment.bytes, series: inFile, valid: true });
       }
     }
   }
-  const ordered = dice.shuffle(pushes).map((push, i) => ({ ...push, id: i + 1, label: `${push.label} #${i + 1}` }));
+  const ordered = dice.shuffle(pushes).map((push, i) => ({ ...push, label: `${push.label} #${i + 1}` }));
   return {
     seed,
     settings: {
@@ -117,8 +119,8 @@ export function planSeed(seed: number, startMs: number): SeedPlan {
       cleanupDelayMs: dice.between(30, 90) * 1000,
       adoptAfterMs: dice.between(30, 180) * 1000,
       remoteWriteRetryMs: dice.between(1, 30) * 1000,
-      eventsVisibilityMs: 180_000,
-      jobsVisibilityMs: 720_000,
+      eventsVisibilityMs: deployed.eventsQueue.visibilityTimeoutSeconds * 1000,
+      jobsVisibilityMs: deployed.jobsQueue.visibilityTimeoutSeconds * 1000,
       maxReceiveCount: dice.between(2, 5),
       rulesYaml,
       faults,

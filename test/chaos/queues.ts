@@ -7,7 +7,8 @@
  *   oldest message is in flight), and drops a message whose deduplication id was sent in the last
  *   five minutes;
  * - a received message is invisible for the visibility timeout, then visible again unless it was
- *   deleted; one received more than `maxReceiveCount` times goes to the dead-letter list instead.
+ *   deleted; one received more than `maxReceiveCount` times moves to the dead-letter queue instead
+ *   (it is gone: nothing drains the dead-letter queue; the tick adopts what its events announced).
  *
  * Time is the world's clock. Receipt handles are "<messageId>#<receive>": deleting with the handle
  * of an earlier receive does nothing, the conservative reading of SQS's documentation.
@@ -15,9 +16,9 @@
 import type { MessageQueue, OutgoingMessage, ReceivedMessage, ReceiveOptions } from '../../lib/aws/contract.js';
 
 /** SQS's deduplication interval. */
-export const deduplicationWindowMs = 5 * 60_000;
+const deduplicationWindowMs = 5 * 60_000;
 
-export interface QueueSettings {
+interface QueueSettings {
   fifo: boolean;
   visibilityTimeoutMs: number;
   maxReceiveCount: number;
@@ -35,8 +36,6 @@ export interface SimMessage {
 
 export class SimQueue implements MessageQueue {
   readonly messages: SimMessage[] = [];
-  readonly deadLetters: SimMessage[] = [];
-  readonly stats = { sent: 0, deduplicated: 0, received: 0, deleted: 0, deadLettered: 0 };
   private readonly firstSent = new Map<string, number>();
   private nextId = 0;
 
@@ -55,13 +54,9 @@ export class SimQueue implements MessageQueue {
     if (this.settings.fifo) {
       if (message.groupId === undefined || message.deduplicationId === undefined) throw new Error(`FIFO message ${message.id} needs a group and a deduplication id`);
       const first = this.firstSent.get(message.deduplicationId);
-      if (first !== undefined && now - first < deduplicationWindowMs) {
-        this.stats.deduplicated++;
-        return;
-      }
+      if (first !== undefined && now - first < deduplicationWindowMs) return;
       this.firstSent.set(message.deduplicationId, now);
     }
-    this.stats.sent++;
     this.messages.push({
       messageId: `m${++this.nextId}`,
       body: message.body,
@@ -95,15 +90,12 @@ export class SimQueue implements MessageQueue {
 
   /**
    * Receives `message` (whether or not it is visible: a standard queue may deliver twice). Returns
-   * its receipt handle, or undefined when this receive moved it to the dead-letter list.
+   * its receipt handle, or undefined when this receive moved it to the dead-letter queue.
    */
   take(message: SimMessage): string | undefined {
     message.receiveCount++;
-    this.stats.received++;
     if (message.receiveCount > this.settings.maxReceiveCount) {
       this.remove(message);
-      this.deadLetters.push(message);
-      this.stats.deadLettered++;
       return undefined;
     }
     message.visibleAt = this.clock() + this.settings.visibilityTimeoutMs;
@@ -116,7 +108,6 @@ export class SimQueue implements MessageQueue {
     const message = this.messages.find((candidate) => candidate.messageId === messageId);
     if (message === undefined || String(message.receiveCount) !== receive) return;
     this.remove(message);
-    this.stats.deleted++;
   }
 
   /** Its visibility timeout ran out: it can be received again now. */

@@ -24,17 +24,17 @@ export interface ReceiverOptions {
 
 export class ChaosReceiver {
   readonly view = new ReceiverView();
-  readonly stats = { requests: 0, stored: 0, refused: 0, faulted: 0 };
+  /** Requests received, whatever became of them. */
+  requests = 0;
 
   constructor(private readonly options: ReceiverOptions) {}
 
   readonly fetch: FetchFunction = async (_url, init) => {
-    this.stats.requests++;
+    this.requests++;
     const body = new Uint8Array(init.body as Uint8Array);
     const series = decodeWrite(body);
     const tenant = labelOfWrite(series, 'strata_tenant');
     const fault = this.options.fault();
-    if (fault !== undefined) this.stats.faulted++;
     if (fault === 'receiver-outage' || fault === 'receiver-503') return new Response('unavailable (chaos receiver)', { status: 503 });
     if (fault === 'receiver-429') return new Response('too many requests (chaos receiver)', { status: 429, headers: { 'retry-after': '1' } });
     if (fault === 'receiver-timeout') throw timeout();
@@ -51,14 +51,9 @@ export class ChaosReceiver {
       status = conflicts.length > 0 ? 400 : 204;
       text = conflicts.map((conflict) => `${conflict.series}: ${conflict.problem}`).join('\n');
     }
-    if (status < 300) {
-      // Records the conflicts too, should a real Prometheus have taken a write the view refuses.
-      this.view.accept(tenant, series);
-      this.stats.stored++;
-    } else {
-      this.view.violations.push(...conflicts);
-      this.stats.refused++;
-    }
+    // Violations whether the write was refused or (a real Prometheus) taken all the same.
+    this.view.violations.push(...conflicts);
+    if (status < 300) this.view.record(series);
     if (status < 300 && fault === 'receiver-500-after-store') return new Response('stored, but the sender is told otherwise (chaos receiver)', { status: 500 });
     if (status < 300 && fault === 'receiver-timeout-after-store') throw timeout();
     return new Response(status === 204 ? null : text, { status });

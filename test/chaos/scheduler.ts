@@ -33,7 +33,6 @@ export class Invocation {
   settled = false;
 
   constructor(
-    readonly id: number,
     readonly kind: InvocationKind,
     /** For the trace, e.g. "compactor#12 t0/2#5 L1". */
     readonly label: string,
@@ -54,12 +53,11 @@ export class Scheduler {
   private nextId = 0;
   /** Every granted call in order, hashed: equal for two runs of a seed that interleaved the same way. */
   private readonly history = createHash('sha256');
-  granted = 0;
   /** Called when an invocation dies at its crash point, with the call it died at. */
   onCrash: (invocation: Invocation, what: string, after: boolean) => void = () => {};
 
   newInvocation(kind: InvocationKind, label: string, crashPoint?: CrashPoint): Invocation {
-    return new Invocation(++this.nextId, kind, `${kind}#${this.nextId}${label === '' ? '' : ` ${label}`}`, crashPoint);
+    return new Invocation(kind, `${kind}#${++this.nextId}${label === '' ? '' : ` ${label}`}`, crashPoint);
   }
 
   /** Runs the invocation's body; it counts as live until the body settles. */
@@ -123,7 +121,6 @@ export class Scheduler {
     if (this.waiting.length === 0) return false;
     const [next] = this.waiting.splice(pick(this.waiting.length), 1);
     this.history.update(`${next!.invocation.label} ${next!.what}\n`);
-    this.granted++;
     await next!.go();
     await this.settle();
     return true;

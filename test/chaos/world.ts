@@ -329,9 +329,7 @@ export class World {
       retry: { maxRetryTimeMs: this.settings.remoteWriteRetryMs },
       logger: this.logger,
     });
-    // Delivery sleeps only to back off from delivery.json conflicts, for a Math.random() time: it
-    // passes no time here, or the clock would not replay.
-    return { client, tenantRouting: { mode: 'label', label: tenantLabel }, selfMetrics: true, clock: this.clock, sleep: async () => {}, holder: invocation.label };
+    return { client, tenantRouting: { mode: 'label', label: tenantLabel }, selfMetrics: true, clock: this.clock, holder: invocation.label };
   }
 
   /** What the planner, the compactor and the tick all take. */

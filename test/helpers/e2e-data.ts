@@ -245,9 +245,7 @@ export function phaseRequests(tenant: string, phase: Phase): PhaseRequest[] {
     const body = pprofBytes({
       sampleTypes: [['cpu', 'nanoseconds']],
       periodType: ['cpu', 'nanoseconds'],
-      // Half a millisecond in: nanoseconds since the epoch are beyond a double's exact integers, and
-      // ingest floors them to milliseconds, so a round value could come back a millisecond early.
-      timeNanos: profile.timeMs * 1_000_000 + 500_000,
+      timeNanos: BigInt(profile.timeMs) * 1_000_000n,
       samples: profile.stacks.map((stack) => ({ stack: stack.frames, values: [stack.value] })),
     });
     const name = `${profile.app}{${Object.entries(profile.labels).map(([k, v]) => `${k}=${v}`).join(',')}}`;

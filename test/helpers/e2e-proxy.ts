@@ -20,8 +20,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ReceiverView, decodeWrite, labelOfWrite, type WireViolation } from './receiver-view.js';
 
-export type { WireViolation } from './receiver-view.js';
-
 export type ProxyFault = { kind: '500-after-forward'; remaining: number } | { kind: 'down-503' } | { kind: 'down-reset' };
 
 export interface Exchange {

@@ -95,7 +95,8 @@ export function remoteWriteRequest(body: Uint8Array, headers: Record<string, str
 export interface ProfileInput {
   sampleTypes: Array<[string, string]>;
   periodType?: [string, string];
-  timeNanos?: number;
+  /** Written exactly when a bigint; a number is written as the encoder would, its double's value. */
+  timeNanos?: number | bigint;
   /** Stacks given as function names, leaf first; labels as key/value strings. */
   samples: Array<{ stack: string[]; values: number[]; labels?: Record<string, string>; numLabels?: Record<string, number> }>;
 }
@@ -126,16 +127,28 @@ export function pprofBytes(input: ProfileInput): Uint8Array {
   const periodType = input.periodType ? { type: s(input.periodType[0]), unit: s(input.periodType[1]) } : undefined;
   const functions = [...functionIds].map(([name, id]) => ({ id, name: s(name), systemName: s(name), filename: s('app.js') }));
   const locations = [...functionIds].map(([, id]) => ({ id, line: [{ functionId: id, line: 1 }] }));
-  return perftools.profiles.Profile.encode({
+  const timeNanos = input.timeNanos ?? 0;
+  const encoded = perftools.profiles.Profile.encode({
     sampleType,
     sample: samples,
     location: locations,
     function: functions,
     stringTable: strings,
-    timeNanos: input.timeNanos ?? 0,
+    timeNanos: typeof timeNanos === 'bigint' ? 0 : timeNanos,
     ...(periodType && { periodType }),
     period: 10_000_000,
   }).finish();
+  // The encoder takes int64s as doubles: an exact time_nanos goes after the rest (fields may come in any order).
+  return typeof timeNanos === 'bigint' ? Buffer.concat([encoded, Uint8Array.of((9 << 3) | 0, ...varint64(timeNanos))]) : encoded;
+}
+
+/** A protobuf varint of a 64-bit integer, bytes least significant first. */
+function varint64(value: bigint): number[] {
+  const bytes: number[] = [];
+  for (let rest = BigInt.asUintN(64, value); ; rest >>= 7n) {
+    if (rest < 0x80n) return [...bytes, Number(rest)];
+    bytes.push(Number(rest & 0x7fn) | 0x80);
+  }
 }
 
 export function pyroscopeRequest(body: Uint8Array, query: Record<string, string>, headers: Record<string, string> = {}): IngestRequest {

@@ -68,6 +68,11 @@ export class ReceiverView {
   /** Records a write the receiver accepted, and any sample in it that breaks the rules as a violation. */
   accept(tenant: string, series: readonly WrittenSeries[]): void {
     this.violations.push(...this.conflicts(tenant, series));
+    this.record(series);
+  }
+
+  /** Records the samples of a write the receiver accepted as the series' latest; checks nothing. */
+  record(series: readonly WrittenSeries[]): void {
     for (const one of series) {
       const key = seriesKey(one.labels);
       for (const sample of one.samples) {

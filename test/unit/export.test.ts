@@ -97,7 +97,11 @@ describe('export records: the counter chain', () => {
       return result;
     });
     const attemptB = writeExportRecord({ store: slow }, j.job, j.input);
-    while (!paused) await new Promise((resolve) => setImmediate(resolve));
+    // Bounded: should the write stop reading its claim, this fails instead of spinning forever.
+    for (let turns = 0; !paused; turns++) {
+      assert.ok(turns < 1000, 'attempt B never read its claim');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     // Meanwhile attempt A of job-j writes its record, and job-k appends after it.
     const attemptA = await writeExportRecord({ store }, j.job, j.input);
     await writeExportRecord({ store }, k.job, k.input);
@@ -162,7 +166,7 @@ describe('export delivery', () => {
     client: new RemoteWriteClient({ url: server.url, clock: time.clock, sleep: time.sleep, random: () => 0.5, retry: { maxRetryTimeMs: 2_000 } }),
     tenantRouting: { mode: 'header', header: 'X-Scope-OrgID' },
     clock: time.clock,
-    sleep: time.sleep,
+    cas: { sleep: time.sleep },
     ...overrides,
   });
   const append = async (id: string, ts: number, values: Record<string, number>) => {

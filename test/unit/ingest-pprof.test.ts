@@ -113,6 +113,21 @@ describe('pyroscope /ingest: what is stored', () => {
     }
   });
 
+  test('time_nanos is floored to milliseconds from the int64 itself, not from a double of it', async () => {
+    // As a double, one exact millisecond in eight came out as the millisecond before: 16 in a row.
+    const times = Array.from({ length: 16 }, (_, i) => now - 10_016 + i);
+    for (const ms of times) {
+      for (const [nanos, expected] of [
+        [BigInt(ms) * 1_000_000n, ms],
+        [BigInt(ms) * 1_000_000n - 1n, ms - 1],
+      ] as const) {
+        const { response, series } = await ingest(pyroscopeRequest(pprofBytes({ ...cpuProfile, timeNanos: nanos }), query));
+        assert.equal(response.status, 200, response.body);
+        assert.deepEqual([...new Set(series.map((s) => s.samples[0]!.timestamp))], [expected], `time_nanos ${nanos}`);
+      }
+    }
+  });
+
   test('the profile time comes from time_nanos, else from `from`', async () => {
     const { response, series } = await ingest(pyroscopeRequest(pprofBytes({ ...cpuProfile, timeNanos: 0 }), { ...query, from: String((now - 5000) / 1000) }));
     assert.equal(response.status, 200, response.body);
