@@ -50,7 +50,8 @@ export type FunctionWorkerRequest = { type: 'stats' } | { type: 'stop' };
 
 export type FunctionWorkerMessage =
   | { type: 'ready'; url?: string }
-  | { type: 'failed'; message: string }
+  /** `code` is the Node error code (EADDRINUSE, …) when there is one. */
+  | { type: 'failed'; message: string; code?: string }
   | { type: 'log'; line: string }
   | { type: 'stats'; stats: FunctionWorkerStats }
   | { type: 'stopped' };
@@ -62,7 +63,8 @@ const logger = jsonLogger({ level: data.logLevel, write: (line) => post({ type: 
 const functionLogger = logger.child({ function: data.functionName });
 
 const running = await start().catch((error: unknown) => {
-  post({ type: 'failed', message: (error as Error).message });
+  const { message, code } = error as NodeJS.ErrnoException;
+  post({ type: 'failed', message, ...(code === undefined ? {} : { code }) });
   return undefined;
 });
 if (running !== undefined) {

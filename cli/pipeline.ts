@@ -81,7 +81,17 @@ export class IngestListenError extends Error {
 
 export class FunctionWorkerError extends Error {
   override readonly name = 'FunctionWorkerError';
+  /** The Node error code of a start-up failure (EADDRINUSE, …), when it had one. */
+  readonly code: string | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { code?: string | undefined }) {
+    super(message, options);
+    this.code = options?.code;
+  }
 }
+
+/** Start-up failures of the ingest server that another --ingest-port mends. */
+const listenErrorCodes = new Set(['EADDRINUSE', 'EACCES']);
 
 /** The User-Agent application id of each function's AWS clients (see request-meter.ts). */
 export const callerIds = {
@@ -149,7 +159,10 @@ async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResou
   try {
     const ingestPort = options.ingestPort ?? 8080;
     const ingest = await worker({ functionName: 'ingest', env: envOf(callerIds.ingest), logLevel: options.log.level, host, port: ingestPort, bucket: resources.bucket }).catch((error: unknown) => {
-      throw new IngestListenError(`cannot serve ingest on ${host}:${ingestPort} (${(error as Error).message})`, { cause: error });
+      if (error instanceof FunctionWorkerError && listenErrorCodes.has(error.code ?? '')) {
+        throw new IngestListenError(`cannot serve ingest on ${host}:${ingestPort} (${error.message})`, { cause: error });
+      }
+      throw error;
     });
     // The event source settings serverless.yml gives the functions (lib/aws/resources.ts).
     const queueWorker = (functionName: 'planner' | 'compactor', runner: Extract<FunctionWorkerData, { runner: unknown }>['runner']) =>
@@ -220,7 +233,7 @@ async function startFunctionWorker(data: FunctionWorkerData, writeLine: (line: s
   const startup = await Promise.race([next('ready'), next('failed'), failed]);
   if (startup.type === 'failed') {
     await worker.terminate();
-    throw new FunctionWorkerError(startup.message);
+    throw new FunctionWorkerError(startup.message, { code: startup.code });
   }
   const send = (request: FunctionWorkerRequest) => worker.postMessage(request);
   let stopped: Promise<void> | undefined;
