@@ -46,7 +46,7 @@ export interface LocalPipelineOptions {
 /** The functions of serverless.yml, by the names the bill uses. */
 export type FunctionName = 'ingest' | 'planner' | 'compactor' | 'tick';
 
-export interface FunctionUsage extends InvocationStats {
+export interface MeteredFunction extends InvocationStats {
   /**
    * CPU time of the function's thread, ms (see cli/function-worker.ts). The tick shares the main
    * thread with the stack, so its duration stands for its CPU time.
@@ -55,7 +55,7 @@ export interface FunctionUsage extends InvocationStats {
 }
 
 export interface PipelineUsage {
-  functions: Record<FunctionName, FunctionUsage>;
+  functions: Record<FunctionName, MeteredFunction>;
   /** The planner's and compactor's event source: polls, and how many of them came back empty. */
   eventSources: Record<'planner' | 'compactor', Pick<RunnerStats, 'receives' | 'emptyReceives' | 'messages' | 'failedMessages'>>;
   /** Every request the stack served, by caller (`strata-<function>`, `strata-event-source`, or other). */
@@ -259,7 +259,7 @@ async function startFunctionWorker(data: FunctionWorkerData, writeLine: (line: s
 async function usageOf(stack: EmbeddedStack, functions: RunningFunctions | undefined): Promise<PipelineUsage> {
   const idle: FunctionWorkerStats = { invocations: newInvocationStats(), cpuMs: 0 };
   const [ingest, planner, compactor] = functions === undefined ? [idle, idle, idle] : await Promise.all([functions.ingest.stats(), functions.planner.stats(), functions.compactor.stats()]);
-  const usage = ({ invocations, cpuMs }: FunctionWorkerStats): FunctionUsage => ({ invocations: invocations.invocations, billedMs: invocations.billedMs, maxMs: invocations.maxMs, cpuMs });
+  const usage = ({ invocations, cpuMs }: FunctionWorkerStats): MeteredFunction => ({ invocations: invocations.invocations, billedMs: invocations.billedMs, maxMs: invocations.maxMs, cpuMs });
   const tick = functions?.tick.stats ?? newInvocationStats();
   const source = ({ eventSource }: FunctionWorkerStats) => ({
     receives: eventSource?.receives ?? 0,

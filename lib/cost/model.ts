@@ -18,6 +18,11 @@ import type { PriceList } from './prices.js';
 
 export type Driver = 'sample' | 'request' | 'segment' | 'job' | 'minute';
 
+/**
+ * S3 Standard bills PUT, COPY, POST and LIST requests at one price (tier 1), GET, HEAD and every
+ * other request at a lower one (tier 2); DELETE and CANCEL requests are free. SQS bills every API
+ * request per 64 KB chunk of payload, FIFO queues at a higher price than standard ones.
+ */
 export type RequestPriceClass = 's3-tier1' | 's3-tier2' | 's3-free' | 'sqs-standard' | 'sqs-fifo';
 
 export interface FunctionUsage {
