@@ -282,6 +282,7 @@ const threadCpu = {
   ingest: measured.usage.functions.ingest.cpuMs / 1000,
   planner: measured.usage.functions.planner.cpuMs / 1000,
   compactor: measured.usage.functions.compactor.cpuMs / 1000,
+  tick: measured.usage.functions.tick.cpuMs / 1000,
 };
 const summaryRows: Array<[string, string]> = [
   ['samples acknowledged', `${ackedSamples.toLocaleString('en-US')} in ${done.acked.length} requests (${done.scheduled} scheduled)`],
@@ -297,7 +298,11 @@ const summaryRows: Array<[string, string]> = [
   ['drain', `${quiet ? 'quiet' : 'NOT quiet'} after ${(drainMs / 1000).toFixed(0)} s`],
   ['loss check', `${loss.samplesRead.toLocaleString('en-US')} samples read from ${loss.liveBlocks} live blocks and ${loss.liveSegments} live segments; ${loss.found.toLocaleString('en-US')} acknowledged found, ${loss.missing} missing, ${loss.duplicates} duplicated, ${loss.foreign} foreign, ${loss.wrongValues} wrong values, ${loss.unacknowledged} from unacknowledged requests`],
   ['pipeline process', `${measured.cpuSeconds.toFixed(0)} CPU-s (${(measured.cpuSeconds / ((loadEndMs + drainMs) / 1000)).toFixed(2)} cores on average incl. drain), peak RSS ${(measured.peakRssBytes / 2 ** 20).toFixed(0)} MiB`],
-  ['CPU by thread', `${threadCpu.ingest.toFixed(0)} s ingest, ${threadCpu.planner.toFixed(0)} s planner, ${threadCpu.compactor.toFixed(0)} s compactor; the rest (${(measured.cpuSeconds - threadCpu.ingest - threadCpu.planner - threadCpu.compactor).toFixed(0)} s) is the embedded S3/SQS, the tick, GC and I/O threads`],
+  [
+    'CPU by thread',
+    `${threadCpu.ingest.toFixed(0)} s ingest, ${threadCpu.planner.toFixed(0)} s planner, ${threadCpu.compactor.toFixed(0)} s compactor, ${threadCpu.tick.toFixed(1)} s tick; ` +
+      `the rest (${(measured.cpuSeconds - threadCpu.ingest - threadCpu.planner - threadCpu.compactor - threadCpu.tick).toFixed(0)} s) is the embedded S3/SQS, the event sources' polling, GC and I/O threads`,
+  ],
   ['exports received', `${receiver.requests.length} remote-write requests from the rules`],
 ];
 console.log('\nsummary');

@@ -24,7 +24,7 @@
 import { functionMemoryMb } from '../../../lib/aws/resources.js';
 import type { Driver, MeasuredUsage, RequestUsage } from '../../../lib/cost/model.js';
 import type { RequestCount } from '../../../lib/local/request-meter.js';
-import { callerIds, type FunctionName, type PipelineUsage } from '../../../cli/pipeline.js';
+import { callerIds, eventSourceCallerIds, type FunctionName, type PipelineUsage } from '../../../cli/pipeline.js';
 
 export interface RunFacts {
   samples: number;
@@ -45,7 +45,7 @@ export interface AttributedUsage {
   excluded: Array<{ label: string; requests: number }>;
 }
 
-const pipelineCallers = new Set<string>(Object.values(callerIds));
+const pipelineCallers = new Set<string>([...Object.values(callerIds), ...Object.values(eventSourceCallerIds)]);
 
 /** Milliseconds added per S3 or SQS request a function makes, for 'CPU time + AWS latency'. */
 export const awsLatencyMsPerRequest = 20;
@@ -62,8 +62,9 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
     }
     if (count.priceClass === 'unbilled') continue;
     let units = count.units;
-    if (count.caller === callerIds.eventSource && count.operation === 'ReceiveMessage') {
-      const empty = count.resource.endsWith('.fifo') ? measured.eventSources.compactor.emptyReceives : measured.eventSources.planner.emptyReceives;
+    const eventSource = eventSourceOf(count.caller);
+    if (eventSource !== undefined && count.operation === 'ReceiveMessage') {
+      const empty = measured.eventSources[eventSource].emptyReceives;
       excluded.push({ label: `${label}: empty polls`, requests: empty });
       units -= empty;
     }
@@ -101,6 +102,11 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
     usage: { 'local wall time': usageOn('local wall time'), 'CPU time': usageOn('CPU time'), 'CPU time + AWS latency': usageOn('CPU time + AWS latency') },
     excluded,
   };
+}
+
+/** The queue-driven function whose event source the caller is, if it is one. */
+function eventSourceOf(caller: string): keyof typeof eventSourceCallerIds | undefined {
+  return (Object.keys(eventSourceCallerIds) as Array<keyof typeof eventSourceCallerIds>).find((name) => eventSourceCallerIds[name] === caller);
 }
 
 function driverOf(count: RequestCount): Driver {
