@@ -19,7 +19,7 @@ import { functionTimeoutSeconds, strataResources } from '../lib/aws/resources.js
 import { jsonLogger, type LogLevel } from '../lib/log/logger.js';
 import { bootstrapResources, type BootstrappedResources } from '../lib/local/bootstrap.js';
 import type { RequestCount } from '../lib/local/request-meter.js';
-import { lambdaRunnerSettings, newInvocationStats, portableContext, startQueueRunner, type InvocationStats, type QueueRunner, type RunnerStats } from '../lib/local/runner.js';
+import { lambdaRunnerSettings, newInvocationStats, portableContext, startQueueRunner, type InvocationStats, type QueueRunner } from '../lib/local/runner.js';
 import { startSchedule, type Schedule } from '../lib/local/scheduler.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../lib/local/stack.js';
 import type { FunctionWorkerData, FunctionWorkerMessage, FunctionWorkerRequest, FunctionWorkerStats, InvokedFunctionName } from './function-worker.js';
@@ -56,8 +56,8 @@ export interface MeteredFunction extends InvocationStats {
 
 export interface PipelineUsage {
   functions: Record<FunctionName, MeteredFunction>;
-  /** The planner's and compactor's event source: polls, and how many of them came back empty. */
-  eventSources: Record<'planner' | 'compactor', Pick<RunnerStats, 'receives' | 'emptyReceives' | 'messages' | 'failedMessages'>>;
+  /** ReceiveMessage calls of the planner's and compactor's event sources that came back empty (idle polling). */
+  emptyReceives: Record<QueueFunctionName, number>;
   /** Every request the stack served, by caller (`strata-<function>`, `strata-<function>-event-source`, or other). */
   requests: RequestCount[];
 }
@@ -307,12 +307,8 @@ async function usageOf(stack: EmbeddedStack, functions: RunningFunctions | undef
   const [ingest, planner, compactor, tick] =
     functions === undefined ? [idle, idle, idle, idle] : await Promise.all([functions.ingest.stats(), functions.planner.stats(), functions.compactor.stats(), functions.tick.stats()]);
   const metered = (invocations: InvocationStats | undefined, { cpuMs }: FunctionWorkerStats): MeteredFunction => {
-    const { invocations: count, billedMs, maxMs } = invocations ?? newInvocationStats();
-    return { invocations: count, billedMs, maxMs, cpuMs };
-  };
-  const source = (name: QueueFunctionName) => {
-    const { receives, emptyReceives, messages, failedMessages } = functions?.eventSources[name].stats ?? { receives: 0, emptyReceives: 0, messages: 0, failedMessages: 0 };
-    return { receives, emptyReceives, messages, failedMessages };
+    const { invocations: count, billedMs } = invocations ?? newInvocationStats();
+    return { invocations: count, billedMs, cpuMs };
   };
   return {
     functions: {
@@ -321,7 +317,7 @@ async function usageOf(stack: EmbeddedStack, functions: RunningFunctions | undef
       compactor: metered(functions?.eventSources.compactor.stats, compactor),
       tick: metered(functions?.schedule.stats, tick),
     },
-    eventSources: { planner: source('planner'), compactor: source('compactor') },
+    emptyReceives: { planner: functions?.eventSources.planner.stats.emptyReceives ?? 0, compactor: functions?.eventSources.compactor.stats.emptyReceives ?? 0 },
     requests: stack.requests.snapshot(),
   };
 }

@@ -46,13 +46,6 @@ export interface RequestUsage {
 
 export interface MeasuredUsage {
   samples: number;
-  /** Remote-write requests acknowledged. */
-  pushes: number;
-  /** Segments written. */
-  segments: number;
-  /** L0→L1 jobs committed. */
-  jobs: number;
-  minutes: number;
   seriesPerRequest: number;
   /** Shards per tenant, for the shards a push of N series touches. */
   shardCount: number;
@@ -129,9 +122,6 @@ export function scaleUsage(usage: MeasuredUsage, scenario: Scenario): MeasuredUs
     ...usage,
     seriesPerRequest: scenario.seriesPerRequest,
     segmentsPerJob: scenario.segmentsPerJob,
-    pushes: usage.pushes * scale.request,
-    segments: usage.segments * scale.segment,
-    jobs: usage.jobs * scale.job,
     functions: usage.functions.map((fn) => ({
       ...fn,
       invocations: fn.invocations * scale[fn.invocationDriver],

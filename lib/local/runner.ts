@@ -52,18 +52,15 @@ export interface InvocationStats {
   invocations: number;
   /** Sum of the invocations' durations, each rounded up to the next millisecond. */
   billedMs: number;
-  /** The longest invocation, ms. */
-  maxMs: number;
 }
 
 export function newInvocationStats(): InvocationStats {
-  return { invocations: 0, billedMs: 0, maxMs: 0 };
+  return { invocations: 0, billedMs: 0 };
 }
 
 export function recordInvocation(stats: InvocationStats, durationMs: number): void {
   stats.invocations++;
   stats.billedMs += Math.max(1, Math.ceil(durationMs));
-  stats.maxMs = Math.max(stats.maxMs, durationMs);
 }
 
 export interface RunnerStats extends InvocationStats {

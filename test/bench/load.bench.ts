@@ -271,9 +271,6 @@ if (lagP99 > lagLimitS) failures.push(`compaction lag p99 ${lagP99.toFixed(1)} s
 
 const usageModel = attributeUsage(measured.usage, {
   samples: ackedSamples,
-  pushes: done.acked.length,
-  jobs: completedJobs.filter((job) => job.level === 1).length,
-  minutes: (loadEndMs + drainMs) / 60_000,
   seriesPerRequest,
   shardCount,
   segmentsPerJob,

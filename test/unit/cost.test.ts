@@ -18,10 +18,6 @@ const prices: PriceList = {
 
 const usage: MeasuredUsage = {
   samples: 2_000_000,
-  pushes: 1000,
-  segments: 4000,
-  jobs: 200,
-  minutes: 10,
   seriesPerRequest: 2000,
   shardCount: 4,
   segmentsPerJob: 20,

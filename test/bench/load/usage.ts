@@ -28,9 +28,6 @@ import { callerIds, eventSourceCallerIds, type FunctionName, type PipelineUsage 
 
 export interface RunFacts {
   samples: number;
-  pushes: number;
-  jobs: number;
-  minutes: number;
   seriesPerRequest: number;
   shardCount: number;
   segmentsPerJob: number;
@@ -64,7 +61,7 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
     let units = count.units;
     const eventSource = eventSourceOf(count.caller);
     if (eventSource !== undefined && count.operation === 'ReceiveMessage') {
-      const empty = measured.eventSources[eventSource].emptyReceives;
+      const empty = measured.emptyReceives[eventSource];
       excluded.push({ label: `${label}: empty polls`, requests: empty });
       units -= empty;
     }
@@ -87,7 +84,6 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
   ];
   const usageOn = (basis: DurationBasis): MeasuredUsage => ({
     ...facts,
-    segments,
     functions: drivers.map(([name, invocationDriver, durationDriver]) => ({
       name,
       memoryMb: functionMemoryMb[name],
