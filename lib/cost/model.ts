@@ -11,7 +11,9 @@
  * - `minute`: fixed per unit of time (the tick).
  * A scenario keeps the sample rate and rescales each quantity by how its driver changes: pushes
  * scale with 1/batch size, segments with the shards a push touches per sample, jobs with segments
- * over segments per job. It is a linear model anchored on one measurement; docs/performance.md says
+ * over segments per job. A function's duration has two parts that scale apart: the measured part
+ * (its CPU time) with its duration driver, and the latency allowance for waiting on S3 and SQS
+ * with the requests it makes, each by its own driver. It is a linear model anchored on one measurement; docs/performance.md says
  * which figures are measured and which extrapolated.
  */
 import type { PriceList } from './prices.js';
@@ -30,9 +32,17 @@ export interface FunctionUsage {
   memoryMb: number;
   invocations: number;
   invocationDriver: Driver;
-  /** Billed duration, summed over the invocations (each rounded up to 1 ms). */
-  billedMs: number;
+  /**
+   * The measured part of the billed duration, summed over the invocations: CPU time, or the local
+   * wall time (which includes its waiting already).
+   */
+  measuredMs: number;
+  /** What measuredMs grows with. */
   durationDriver: Driver;
+  /** S3 and SQS requests the function made, by the driver each grows with. */
+  requestsMade: Partial<Record<Driver, number>>;
+  /** Billed waiting per request made, added to measuredMs; 0 when measuredMs includes the waiting. */
+  latencyMsPerRequest: number;
 }
 
 export interface RequestUsage {
@@ -69,12 +79,17 @@ export interface Scenario {
   segmentsPerJob: number;
 }
 
+/** A function's billed duration: the measured part plus the latency allowance for its requests. */
+export function billedMs(fn: FunctionUsage): number {
+  return fn.measuredMs + fn.latencyMsPerRequest * Object.values(fn.requestsMade).reduce((sum, requests) => sum + requests, 0);
+}
+
 /** Dollars for the usage as measured. */
 export function costOf(usage: MeasuredUsage, prices: PriceList): CostBreakdown {
   let lambdaCompute = 0;
   let lambdaRequests = 0;
   for (const fn of usage.functions) {
-    lambdaCompute += (fn.memoryMb / 1024) * (fn.billedMs / 1000) * prices.lambdaArmGbSecond;
+    lambdaCompute += (fn.memoryMb / 1024) * (billedMs(fn) / 1000) * prices.lambdaArmGbSecond;
     lambdaRequests += fn.invocations * prices.lambdaRequest;
   }
   const unitsOf = (priceClass: RequestPriceClass) => usage.requests.filter((r) => r.priceClass === priceClass).reduce((sum, r) => sum + r.units, 0);
@@ -125,7 +140,8 @@ export function scaleUsage(usage: MeasuredUsage, scenario: Scenario): MeasuredUs
     functions: usage.functions.map((fn) => ({
       ...fn,
       invocations: fn.invocations * scale[fn.invocationDriver],
-      billedMs: fn.billedMs * scale[fn.durationDriver],
+      measuredMs: fn.measuredMs * scale[fn.durationDriver],
+      requestsMade: Object.fromEntries(Object.entries(fn.requestsMade).map(([driver, requests]) => [driver, requests * scale[driver as Driver]])),
     })),
     requests: usage.requests.map((request) => ({ ...request, units: request.units * scale[request.driver] })),
   };

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
 import { queueDepth } from '../../lib/aws/sqs.js';
-import { costOf, perMillionSamples, scaleUsage, type CostBreakdown, type MeasuredUsage } from '../../lib/cost/model.js';
+import { billedMs, costOf, perMillionSamples, scaleUsage, type CostBreakdown, type MeasuredUsage } from '../../lib/cost/model.js';
 import { usEast1Prices as prices } from '../../lib/cost/prices.js';
 import { defaultShardCount } from '../../lib/ingest/config.js';
 import { defaultPlanLimits } from '../../lib/plan/limits.js';
@@ -326,10 +326,10 @@ console.log(
         const measuredFn = measuredFunctions[fn.name as keyof typeof measuredFunctions];
         const each = (ms: number) => (fn.invocations === 0 ? '-' : (ms / fn.invocations).toFixed(0));
         return [
-          `${fn.name} invocations (${fn.memoryMb} MB; ms each: ${each(measuredFn.billedMs)} wall, ${each(measuredFn.cpuMs)} CPU, ${each(fn.billedMs)} estimate)`,
+          `${fn.name} invocations (${fn.memoryMb} MB; ms each: ${each(measuredFn.billedMs)} wall, ${each(measuredFn.cpuMs)} CPU, ${each(billedMs(fn))} estimate)`,
           'lambda',
           (fn.invocations * scale).toFixed(1),
-          `$${(((fn.memoryMb / 1024) * (fn.billedMs / 1000) * prices.lambdaArmGbSecond + fn.invocations * prices.lambdaRequest) * scale).toFixed(5)}`,
+          `$${(((fn.memoryMb / 1024) * (billedMs(fn) / 1000) * prices.lambdaArmGbSecond + fn.invocations * prices.lambdaRequest) * scale).toFixed(5)}`,
         ];
       }),
       ...estimate.requests

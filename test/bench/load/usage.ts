@@ -22,7 +22,7 @@
  * (the estimate the tables use; pessimistic for requests made in parallel).
  */
 import { functionMemoryMb } from '../../../lib/aws/resources.js';
-import type { Driver, MeasuredUsage, RequestUsage } from '../../../lib/cost/model.js';
+import type { Driver, FunctionUsage, MeasuredUsage, RequestUsage } from '../../../lib/cost/model.js';
 import type { RequestCount } from '../../../lib/local/request-meter.js';
 import { callerIds, eventSourceCallerIds, type FunctionName, type PipelineUsage } from '../../../cli/pipeline.js';
 
@@ -70,11 +70,17 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
   }
   requests.push({ label: 'S3 event notifications to the events queue', priceClass: 'sqs-standard', units: segments, driver: 'segment' });
 
-  const requestsBy = (name: FunctionName) => measured.requests.filter((count) => count.caller === callerIds[name]).reduce((sum, count) => sum + count.requests, 0);
-  const durations: Record<DurationBasis, (name: FunctionName) => number> = {
-    'local wall time': (name) => measured.functions[name].billedMs,
-    'CPU time': (name) => measured.functions[name].cpuMs,
-    'CPU time + AWS latency': (name) => measured.functions[name].cpuMs + requestsBy(name) * awsLatencyMsPerRequest,
+  const requestsMade = (name: FunctionName) => {
+    const byDriver: Partial<Record<Driver, number>> = {};
+    for (const count of measured.requests) {
+      if (count.caller === callerIds[name]) byDriver[driverOf(count)] = (byDriver[driverOf(count)] ?? 0) + count.requests;
+    }
+    return byDriver;
+  };
+  const durations: Record<DurationBasis, (name: FunctionName) => Pick<FunctionUsage, 'measuredMs' | 'latencyMsPerRequest'>> = {
+    'local wall time': (name) => ({ measuredMs: measured.functions[name].billedMs, latencyMsPerRequest: 0 }),
+    'CPU time': (name) => ({ measuredMs: measured.functions[name].cpuMs, latencyMsPerRequest: 0 }),
+    'CPU time + AWS latency': (name) => ({ measuredMs: measured.functions[name].cpuMs, latencyMsPerRequest: awsLatencyMsPerRequest }),
   };
   const drivers: Array<[FunctionName, Driver, Driver]> = [
     ['ingest', 'request', 'sample'],
@@ -89,8 +95,9 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
       memoryMb: functionMemoryMb[name],
       invocations: measured.functions[name].invocations,
       invocationDriver,
-      billedMs: durations[basis](name),
+      ...durations[basis](name),
       durationDriver,
+      requestsMade: requestsMade(name),
     })),
     requests,
   });
