@@ -84,18 +84,37 @@ export function billedMs(fn: FunctionUsage): number {
   return fn.measuredMs + fn.latencyMsPerRequest * Object.values(fn.requestsMade).reduce((sum, requests) => sum + requests, 0);
 }
 
+/** Dollars for a function's invocations: its GB-seconds and its requests. */
+export function functionCost(fn: FunctionUsage, prices: PriceList): { compute: number; requests: number } {
+  return { compute: (fn.memoryMb / 1024) * (billedMs(fn) / 1000) * prices.lambdaArmGbSecond, requests: fn.invocations * prices.lambdaRequest };
+}
+
+/** Dollars per billed unit of a request price class. */
+export function unitPrice(priceClass: RequestPriceClass, prices: PriceList): number {
+  const perUnit: Record<RequestPriceClass, number> = {
+    's3-tier1': prices.s3Tier1Request,
+    's3-tier2': prices.s3Tier2Request,
+    's3-free': 0,
+    'sqs-standard': prices.sqsStandardRequest,
+    'sqs-fifo': prices.sqsFifoRequest,
+  };
+  return perUnit[priceClass];
+}
+
 /** Dollars for the usage as measured. */
 export function costOf(usage: MeasuredUsage, prices: PriceList): CostBreakdown {
   let lambdaCompute = 0;
   let lambdaRequests = 0;
   for (const fn of usage.functions) {
-    lambdaCompute += (fn.memoryMb / 1024) * (billedMs(fn) / 1000) * prices.lambdaArmGbSecond;
-    lambdaRequests += fn.invocations * prices.lambdaRequest;
+    const cost = functionCost(fn, prices);
+    lambdaCompute += cost.compute;
+    lambdaRequests += cost.requests;
   }
-  const unitsOf = (priceClass: RequestPriceClass) => usage.requests.filter((r) => r.priceClass === priceClass).reduce((sum, r) => sum + r.units, 0);
-  const s3Tier1 = unitsOf('s3-tier1') * prices.s3Tier1Request;
-  const s3Tier2 = unitsOf('s3-tier2') * prices.s3Tier2Request;
-  const sqs = unitsOf('sqs-standard') * prices.sqsStandardRequest + unitsOf('sqs-fifo') * prices.sqsFifoRequest;
+  const costOfClass = (priceClass: RequestPriceClass) =>
+    usage.requests.filter((r) => r.priceClass === priceClass).reduce((sum, r) => sum + r.units, 0) * unitPrice(priceClass, prices);
+  const s3Tier1 = costOfClass('s3-tier1');
+  const s3Tier2 = costOfClass('s3-tier2');
+  const sqs = costOfClass('sqs-standard') + costOfClass('sqs-fifo');
   return { lambdaCompute, lambdaRequests, s3Tier1, s3Tier2, sqs, total: lambdaCompute + lambdaRequests + s3Tier1 + s3Tier2 + sqs };
 }
 

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
 import { queueDepth } from '../../lib/aws/sqs.js';
-import { billedMs, costOf, perMillionSamples, scaleUsage, type CostBreakdown, type MeasuredUsage } from '../../lib/cost/model.js';
+import { billedMs, costOf, functionCost, perMillionSamples, scaleUsage, unitPrice, type CostBreakdown, type MeasuredUsage } from '../../lib/cost/model.js';
 import { usEast1Prices as prices } from '../../lib/cost/prices.js';
 import { defaultShardCount } from '../../lib/ingest/config.js';
 import { defaultPlanLimits } from '../../lib/plan/limits.js';
@@ -325,16 +325,17 @@ console.log(
       ...estimate.functions.map((fn) => {
         const measuredFn = measuredFunctions[fn.name as keyof typeof measuredFunctions];
         const each = (ms: number) => (fn.invocations === 0 ? '-' : (ms / fn.invocations).toFixed(0));
+        const cost = functionCost(fn, prices);
         return [
           `${fn.name} invocations (${fn.memoryMb} MB; ms each: ${each(measuredFn.billedMs)} wall, ${each(measuredFn.cpuMs)} CPU, ${each(billedMs(fn))} estimate)`,
           'lambda',
           (fn.invocations * scale).toFixed(1),
-          `$${(((fn.memoryMb / 1024) * (billedMs(fn) / 1000) * prices.lambdaArmGbSecond + fn.invocations * prices.lambdaRequest) * scale).toFixed(5)}`,
+          `$${((cost.compute + cost.requests) * scale).toFixed(5)}`,
         ];
       }),
       ...estimate.requests
         .filter((request) => request.units > 0)
-        .map((request) => [request.label, request.priceClass, (request.units * scale).toFixed(1), `$${(request.units * scale * unitPrice(request.priceClass)).toFixed(5)}`]),
+        .map((request) => [request.label, request.priceClass, (request.units * scale).toFixed(1), `$${(request.units * scale * unitPrice(request.priceClass, prices)).toFixed(5)}`]),
     ],
   ),
 );
@@ -436,12 +437,6 @@ function costTable(entries: Array<[string, MeasuredUsage]>): string {
     ['Lambda durations', 'Lambda GB-s', 'Lambda requests', 'S3 PUT/POST/LIST', 'S3 GET/HEAD', 'SQS', 'total'],
     entries.map(([name, entry]) => cells(name, perMillionSamples(costOf(entry, prices), entry.samples))),
   );
-}
-
-function unitPrice(priceClass: string): number {
-  return (
-    { 's3-tier1': prices.s3Tier1Request, 's3-tier2': prices.s3Tier2Request, 's3-free': 0, 'sqs-standard': prices.sqsStandardRequest, 'sqs-fifo': prices.sqsFifoRequest } as Record<string, number>
-  )[priceClass] ?? 0;
 }
 
 function fmt(value: number | undefined, divisor = 1): string {
