@@ -12,7 +12,8 @@
  *   drain, checks that every acknowledged sample is in exactly one live block (load/verify.ts),
  *   prints a summary and the cost model, and writes an SVG plot.
  *
- * Exit status: 0 when every target holds, 1 otherwise (the summary says which failed), 2 for bad flags.
+ * Exit status: 0 when every target holds, 1 otherwise (the summary says which failed), 2 for bad
+ * flags, 3 when the run itself failed (a child process died, a timeout): no verdict then.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -51,7 +52,8 @@ then lets it drain and checks that every acknowledged sample is in exactly one l
 
 Targets: accepted ≥ --rate per minute sustained, zero loss, a flat backlog, compaction lag
 p99 ≤ the L0 age limit + 5 s. Pipeline settings come from the environment (STRATA_SHARD_COUNT,
-STRATA_L0_MAX_SEGMENTS, STRATA_L0_MAX_AGE_SECONDS, ...). Exit status 1 when a target is missed.`;
+STRATA_L0_MAX_SEGMENTS, STRATA_L0_MAX_AGE_SECONDS, ...). Exit status 1 when a target is missed,
+3 when the run itself fails.`;
 
 const { values: flags } = (() => {
   try {
@@ -90,6 +92,11 @@ function numberFlag(name: keyof typeof flags, fallback: number, min: number, int
   return value;
 }
 
+// A run that failed is not a run that missed its targets: its own exit status.
+process.on('uncaughtException', (error) => {
+  console.error('the load benchmark failed:', error);
+  process.exit(3);
+});
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 const minutes = numberFlag('minutes', 5, 0.05, false);
 const targetRate = numberFlag('rate', 3_500_000, 1);
@@ -222,10 +229,9 @@ while (Date.now() - drainStarted < drainCapMs && Date.now() - progressAt < stall
 if (tty) process.stderr.write('\r\x1b[K');
 const drainMs = Date.now() - drainStarted;
 const loss = await verifyNoLoss(store, workload, done.acked, done.scheduled);
-const measured = await new Promise<Extract<PipelineMessage, { type: 'usage' }>>((resolveUsage) => {
-  pipelineMessages.next('usage', 30_000).then(resolveUsage, () => process.exit(1));
-  requestPipeline({ type: 'usage' });
-});
+const usageReply = pipelineMessages.next('usage', 30_000);
+requestPipeline({ type: 'usage' });
+const measured = await usageReply;
 requestPipeline({ type: 'stop' });
 await pipelineMessages.next('stopped', 60_000).catch(() => pipeline.kill('SIGKILL'));
 await receiver.close();
