@@ -16,7 +16,7 @@
  * flags, 3 when the run itself failed (a child process died, a timeout): no verdict then.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ import { usEast1Prices as prices } from '../../lib/cost/prices.js';
 import { shardStatuses } from '../../lib/status/status.js';
 import { startCaptureServer } from '../helpers/remotewrite-capture.js';
 import type { GeneratorDone, GeneratorMessage, GeneratorStart } from './load/generator.js';
+import { jobPhases } from './load/job-phases.js';
 import type { JobDone, PipelineMessage, PipelineRequest } from './load/pipeline-child.js';
 import { intervalRow, leastSquaresSlope, loadPlot, millions, percentile, rowCells, rowHeader, rowWidths, table, tableLine, type IntervalRow, type StatusPoint } from './load/report.js';
 import { attributeUsage, awsLatencyMsPerRequest } from './load/usage.js';
@@ -274,6 +275,9 @@ const compactedAfterWarmUp = completedJobs.filter((job) => job.level === 1 && af
 const acceptedRateAfterWarmUp = (acceptedAfterWarmUp * 60_000) / Math.max(1, durationMs - warmUpMs);
 const uncompactedGrowthLimit = maxUncompactedGrowth * acceptedRateAfterWarmUp;
 const stateBytesMax = Math.max(0, ...statusPoints.map((p) => p.stateBytesMax));
+const logText = readFileSync(logPath, 'utf8');
+const logMegabytes = Buffer.byteLength(logText) / 1e6;
+const phases = jobPhases(logText);
 
 const failures: string[] = [];
 if (sustained < targetRate) failures.push(`throughput: ${millions(sustained)} samples/min accepted, below the target of ${millions(targetRate)}`);
@@ -330,6 +334,12 @@ const summaryRows: Array<[string, string]> = [
       `the rest (${(measured.cpuSeconds - threadCpu.ingest - threadCpu.planner - threadCpu.compactor - threadCpu.tick).toFixed(0)} s) is the embedded S3/SQS, the event sources' polling, GC and I/O threads`,
   ],
   ['exports received', `${receiver.requests.length} remote-write requests from the rules`],
+  [
+    'after a block is written',
+    `export record p50 ${fmt(percentile(phases.exportRecordMs, 50), 1000, 2)} s (over ${phases.exportRecordMs.length} jobs), commit p50 ${fmt(percentile(phases.commitMs, 50), 1000, 2)} s, ` +
+      `delivering the exports p50 ${fmt(percentile(phases.deliveryMs, 50), 1000, 2)} s, p90 ${fmt(percentile(phases.deliveryMs, 90), 1000, 2)} s (from the pipeline log)`,
+  ],
+  ['JSON log', `${logMegabytes.toFixed(1)} MB, ${(logMegabytes / (ackedSamples / 1e6)).toFixed(2)} MB per million samples (level info)`],
   ['load average', `${formatLoadAverage(loadAverageAtStart)} at the start, ${formatLoadAverage(loadAverageAtEnd)} at the end of the drain (1, 5, 15 min; ${availableParallelism()} cores)`],
 ];
 console.log('\nsummary');
@@ -344,8 +354,8 @@ const amp = prices.ampIngestedSample * 1e6;
 console.log(`\ncost per million samples at AWS list prices (${prices.region}, ${prices.asOf}; lib/cost/prices.ts), from this run's counts,`);
 console.log(`with the functions' durations taken three ways (the last is the estimate; ${awsLatencyMsPerRequest} ms per S3/SQS request made by the function):`);
 console.log(costTable(Object.entries(usageModel.usage)));
-console.log(`Amazon Managed Service for Prometheus ingestion: $${amp.toFixed(4)} per million samples (first tier); Strata: $${perMillion.total.toFixed(4)}, ${((perMillion.total / amp) * 100).toFixed(1)}% of it.`);
-console.log('\nper million samples (measured counts; Lambda durations on the estimate basis):');
+console.log(`Amazon Managed Service for Prometheus ingestion: $${amp.toFixed(4)} per million samples (first tier); Strata (from measured counts; Lambda durations estimated): $${perMillion.total.toFixed(4)}, ${((perMillion.total / amp) * 100).toFixed(1)}% of it.`);
+console.log(`\nper million samples, from measured counts; Lambda durations estimated (CPU time + ${awsLatencyMsPerRequest} ms per S3/SQS request):`);
 const scale = 1e6 / ackedSamples;
 const measuredFunctions = measured.usage.functions;
 console.log(
@@ -372,7 +382,7 @@ console.log(
 for (const { label, requests } of usageModel.excluded) console.log(`  left out: ${label}: ${requests}`);
 const batchSizes = [250, 500, 1000, 2000, 5000, 10000];
 const jobSizes = [10, 20, 50, 100];
-console.log(`\nextrapolated: total $ per million samples by series per request (rows) and L0 segments per job (columns); measured: ${seriesPerRequest} × ${segmentsPerJob}`);
+console.log(`\nextrapolated: total $ per million samples by series per request (rows) and L0 segments per job (columns); this run: ${seriesPerRequest} × ${segmentsPerJob}`);
 const matrix = batchSizes.map((n) => [
   String(n),
   ...jobSizes.map((k) => `$${perMillionSamples(costOf(scaleUsage(estimate, { seriesPerRequest: n, segmentsPerJob: k }), prices), ackedSamples).total.toFixed(4)}`),
@@ -479,8 +489,8 @@ function formatLoadAverage(average: number[]): string {
   return average.map((value) => value.toFixed(2)).join(', ');
 }
 
-function fmt(value: number | undefined, divisor = 1): string {
-  return value === undefined ? '-' : (value / divisor).toFixed(divisor === 1 ? 0 : 1);
+function fmt(value: number | undefined, divisor = 1, digits = divisor === 1 ? 0 : 1): string {
+  return value === undefined ? '-' : (value / divisor).toFixed(digits);
 }
 
 function startChild(path: string, nodeArgs: string[]): ChildProcess {

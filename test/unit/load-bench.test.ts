@@ -9,6 +9,7 @@ import { decodeWriteRequestBody } from '../../lib/remotewrite/encode.js';
 import { encodeFile, type Series } from '../../lib/segment/format.js';
 import { blockKey } from '../../lib/segment/keys.js';
 import { compareLabelSets, shardOf, type Label } from '../../lib/segment/labels.js';
+import { jobPhases } from '../bench/load/job-phases.js';
 import { intervalRow, leastSquaresSlope, percentile } from '../bench/load/report.js';
 import { verifyNoLoss } from '../bench/load/verify.js';
 import { RequestEncoder, Workload } from '../bench/load/workload.js';
@@ -155,5 +156,24 @@ describe('load bench figures', () => {
     assert.equal(leastSquaresSlope([[1, 5], [3, 9]]), 2);
     assert.equal(leastSquaresSlope([[1, 5]]), undefined);
     assert.equal(leastSquaresSlope([]), undefined);
+  });
+
+  test('job phases from the pipeline log: per job, from the last line of each step', () => {
+    const line = (ms: number, message: string, jobId?: string) => JSON.stringify({ level: 'info', time: new Date(ms).toISOString(), message, ...(jobId === undefined ? {} : { jobId }) });
+    const log = [
+      line(1000, 'block written', 'a'),
+      line(1500, 'block written', 'b'),
+      line(1200, 'export record written', 'a'),
+      line(2000, 'block written', 'a'), // a retried: its last attempt counts
+      line(2300, 'export record written', 'a'),
+      line(2400, 'job committed', 'a'),
+      line(3000, 'exports delivered', 'a'),
+      line(1800, 'job committed', 'b'), // no export record (no rules): only what it has
+      line(1900, 'job done', 'b'),
+      line(1950, 'exports delivered'),
+      '',
+    ].join('\n');
+
+    assert.deepEqual(jobPhases(log), { exportRecordMs: [300], commitMs: [100], deliveryMs: [600] });
   });
 });

@@ -6,7 +6,7 @@
  * S3 and SQS requests) and this process's CPU time. The settings the benchmark judges by (L0 cut,
  * shard count) are read with the functions' own validated config parsers and sent with `ready`.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { startLocalPipeline, type PipelineUsage } from '../../../cli/pipeline.js';
 import { ingestConfigFromEnv } from '../../../lib/ingest/config.js';
 import { plannerConfigFromEnv } from '../../../lib/plan/config.js';
@@ -47,14 +47,16 @@ export type PipelineRequest = PipelineStart | { type: 'usage' } | { type: 'stop'
 
 let pipeline: Awaited<ReturnType<typeof startLocalPipeline>> | undefined;
 let jobs: JobDone[] = [];
+let log: WriteStream | undefined;
 
 serveParent('load bench pipeline', handle);
 
 async function handle(message: PipelineRequest): Promise<void> {
   if (message.type === 'start') {
-    const log = createWriteStream(message.logPath);
+    const file = createWriteStream(message.logPath);
+    log = file;
     const write = (line: string) => {
-      log.write(line + '\n');
+      file.write(line + '\n');
       if (line.includes('"message":"job done"')) collectJob(line);
     };
     const functionEnv = { ...process.env, ...message.env };
@@ -81,6 +83,8 @@ async function handle(message: PipelineRequest): Promise<void> {
     send({ type: 'usage', usage: await pipeline!.usage(), cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssBytes: process.resourceUsage().maxRSS * 1024 });
   } else {
     await pipeline?.stop();
+    // The benchmark reads the whole log once the pipeline has stopped.
+    await new Promise<void>((resolveEnd) => (log === undefined ? resolveEnd() : log.end(resolveEnd)));
     send({ type: 'stopped' });
     leaveParent();
   }
