@@ -23,15 +23,15 @@ import { parseArgs } from 'node:util';
 import { createS3Client, createSqsClient } from '../../lib/aws/clients.js';
 import { S3ObjectStore } from '../../lib/aws/s3.js';
 import { queueDepth } from '../../lib/aws/sqs.js';
-import { billedMs, costOf, functionCost, perMillionSamples, scaleUsage, unitPrice, type CostBreakdown, type MeasuredUsage } from '../../lib/cost/model.js';
+import { billedMs, costOf, functionCost, perMillionSamples, scaleUsage, unitPrice, type MeasuredUsage } from '../../lib/cost/model.js';
 import { usEast1Prices as prices } from '../../lib/cost/prices.js';
 import { shardStatuses } from '../../lib/status/status.js';
 import { startCaptureServer } from '../helpers/remotewrite-capture.js';
 import type { GeneratorDone, GeneratorMessage, GeneratorStart } from './load/generator.js';
 import { jobPhases } from './load/job-phases.js';
 import type { JobDone, PipelineMessage, PipelineRequest } from './load/pipeline-child.js';
-import { intervalRow, leastSquaresSlope, loadPlot, millions, percentile, rowCells, rowHeader, rowWidths, table, tableLine, type IntervalRow, type StatusPoint } from './load/report.js';
-import { attributeUsage, awsLatencyMsPerRequest } from './load/usage.js';
+import { intervalRow, leastSquaresSlope, loadPlot, markdownTable, millions, percentile, rowCells, rowHeader, rowWidths, table, tableLine, type IntervalRow, type StatusPoint } from './load/report.js';
+import { attributeUsage, awsLatencyMsPerRequest, type DurationBasis } from './load/usage.js';
 import { lossProblems, verifyNoLoss } from './load/verify.js';
 import { Workload } from './load/workload.js';
 
@@ -352,8 +352,8 @@ const estimate = usageModel.usage['CPU time + AWS latency'];
 const perMillion = perMillionSamples(costOf(estimate, prices), ackedSamples);
 const amp = prices.ampIngestedSample * 1e6;
 console.log(`\ncost per million samples at AWS list prices (${prices.region}, ${prices.asOf}; lib/cost/prices.ts), from this run's counts,`);
-console.log(`with the functions' durations taken three ways (the last is the estimate; ${awsLatencyMsPerRequest} ms per S3/SQS request made by the function):`);
-console.log(costTable(Object.entries(usageModel.usage)));
+console.log(`with the functions' durations taken three ways (the last is the estimate), as docs/performance.md has the table:`);
+console.log(costTable(usageModel.usage));
 console.log(`Amazon Managed Service for Prometheus ingestion: $${amp.toFixed(4)} per million samples (first tier); Strata (from measured counts; Lambda durations estimated): $${perMillion.total.toFixed(4)}, ${((perMillion.total / amp) * 100).toFixed(1)}% of it.`);
 console.log(`\nper million samples, from measured counts; Lambda durations estimated (CPU time + ${awsLatencyMsPerRequest} ms per S3/SQS request):`);
 const scale = 1e6 / ackedSamples;
@@ -473,11 +473,19 @@ function progressLine(): string {
   );
 }
 
-function costTable(entries: Array<[string, MeasuredUsage]>): string {
-  const cells = (name: string, cost: CostBreakdown) => [name, ...[cost.lambdaCompute, cost.lambdaRequests, cost.s3Tier1, cost.s3Tier2, cost.sqs, cost.total].map((v) => `$${v.toFixed(5)}`)];
-  return table(
-    ['Lambda durations', 'Lambda GB-s', 'Lambda requests', 'S3 PUT/POST/LIST', 'S3 GET/HEAD', 'SQS', 'total'],
-    entries.map(([name, entry]) => cells(name, perMillionSamples(costOf(entry, prices), entry.samples))),
+function costTable(usage: Record<DurationBasis, MeasuredUsage>): string {
+  const rows: Array<[string, DurationBasis]> = [
+    ['local wall time (too high)', 'local wall time'],
+    ['CPU time (too low: no waiting)', 'CPU time'],
+    [`**CPU time + ${awsLatencyMsPerRequest} ms per S3/SQS request the function makes**`, 'CPU time + AWS latency'],
+  ];
+  return markdownTable(
+    ['Lambda durations', 'GB-s', 'Lambda requests', 'S3 PUT/POST/LIST', 'S3 GET/HEAD', 'SQS', '**total per M samples**'],
+    rows.map(([label, basis]) => {
+      const cost = perMillionSamples(costOf(usage[basis], prices), usage[basis].samples);
+      const total = `$${cost.total.toFixed(5)}`;
+      return [label, ...[cost.lambdaCompute, cost.lambdaRequests, cost.s3Tier1, cost.s3Tier2, cost.sqs].map((v) => `$${v.toFixed(5)}`), basis === 'CPU time + AWS latency' ? `**${total}**` : total];
+    }),
   );
 }
 

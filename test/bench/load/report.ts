@@ -117,6 +117,12 @@ export function tableLine(cells: readonly string[], widths: readonly number[]): 
     .trimEnd();
 }
 
+/** A Markdown table, to paste into docs as it is printed. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
 /** Column widths of the interval rows, fixed so that rows printed one at a time line up. */
 export const rowWidths = [11, 12, 13, 12, 11, 11, 8, 8];
 
