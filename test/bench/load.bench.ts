@@ -319,14 +319,19 @@ const summaryRows: Array<[string, string]> = [
   ['compacted into L1', `${loadJobs.reduce((sum, job) => sum + job.samplesOut, 0).toLocaleString('en-US')} samples in ${loadJobs.length} jobs during the load`],
   ['compaction lag (load)', `p50 ${fmt(percentile(loadLags, 50), 1000)} s, p99 ${lagP99.toFixed(1)} s, max ${fmt(percentile(loadLags, 100), 1000)} s over ${loadLags.length} segments (limit ${lagLimitS} s)`],
   ['compaction lag (drain)', `p99 ${fmt(percentile(drainLags, 99), 1000)} s over ${drainLags.length} segments (the last ones, cut by age by the tick)`],
-  ['backlog', `mean ${backlogEarly.toFixed(0)} in the first third, ${backlogLate.toFixed(0)} in the last; max ${Math.max(0, ...during.map((p) => p.backlog))}`],
+  [
+    'backlog',
+    during.length === 0
+      ? `not judged (no status read after the ${warmUpMs / 1000} s warm-up); max ${Math.max(0, ...statusPoints.map((p) => p.backlog))}`
+      : `mean ${backlogEarly.toFixed(0)} in the first third, ${backlogLate.toFixed(0)} in the last; max ${Math.max(0, ...during.map((p) => p.backlog))}`,
+  ],
   [
     'uncompacted samples',
     (uncompactedSlope === undefined
       ? `not judged (the load is no longer than the ${warmUpMs / 1000} s warm-up)`
       : `grow by ${millions(uncompactedSlope)} a minute (least-squares slope over ${during.length} status reads after the ${warmUpMs / 1000} s warm-up; ` +
         `limit ${millions(uncompactedGrowthLimit)}, ${maxUncompactedGrowth * 100} % of the rate accepted)`) +
-      `; mean ${millions(uncompactedEarly)} in the first third, ${millions(uncompactedLate)} in the last`,
+      (during.length === 0 ? '' : `; mean ${millions(uncompactedEarly)} in the first third, ${millions(uncompactedLate)} in the last`),
   ],
   ['compacted / accepted', `${percent(compactedAfterWarmUp, acceptedAfterWarmUp)} after the warm-up (${millions(compactedAfterWarmUp)} of ${millions(acceptedAfterWarmUp)} samples; the jobs in flight at the end are not counted)`],
   ['largest shard state', `${(stateBytesMax / 1024).toFixed(1)} KB`],
