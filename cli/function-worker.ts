@@ -1,57 +1,69 @@
 /**
  * One function of `strata dev` in a worker thread of its own (cli/pipeline.ts), as Lambda gives each
- * function execution environments of its own: the ingest server, or the planner or compactor with
- * the local runner feeding it from its queue. A long compaction then never holds up ingest, the
- * pipeline can use more than one core, and each function's CPU time can be told apart.
+ * function execution environments of its own: the ingest server, or the planner's, compactor's or
+ * tick's handler. A long compaction then never holds up ingest, the pipeline can use more than one
+ * core, and each function's CPU time can be told apart.
  *
- * Log lines go to the parent, which writes them. The parent asks for the function's invocation
- * stats and stops the worker by message.
+ * The planner's and compactor's event sources (the local runner polling their queues) and the
+ * tick's schedule run in the main thread, as Lambda's pollers and EventBridge are not part of the
+ * function: they post each event here and get the handler's result back, so this thread does only
+ * what the function does.
+ *
+ * Log lines go to the parent, which writes them. The parent asks for the thread's CPU time (and
+ * ingest's invocation stats) and stops the worker by message.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Context } from 'aws-lambda';
 import { createCompactorHandler } from '../functions/compactor.js';
 import { createPlannerHandler } from '../functions/planner.js';
-import { createS3Client, createSqsClient, type Env } from '../lib/aws/clients.js';
+import { createTickHandler } from '../functions/tick.js';
+import { createS3Client, type Env } from '../lib/aws/clients.js';
 import { S3Direct } from '../lib/aws/s3-direct.js';
 import { ingestConfigFromEnv } from '../lib/ingest/config.js';
 import { startIngestServer } from '../lib/ingest/server.js';
-import { newInvocationStats, recordInvocation, startQueueRunner, type InvocationStats, type QueueRunnerOptions, type RunnerStats } from '../lib/local/runner.js';
+import { contextOf, newInvocationStats, recordInvocation, type InvocationStats, type PortableContext } from '../lib/local/runner.js';
 import { jsonLogger, type LogLevel } from '../lib/log/logger.js';
 
 export type FunctionWorkerData = {
   /** The function's environment; its AWS clients name it with AWS_SDK_UA_APP_ID. */
   env: Env;
   logLevel: LogLevel;
-} & (
-  | { functionName: 'ingest'; host: string; port: number; bucket: string }
-  | {
-      functionName: 'planner' | 'compactor';
-      /** The event source's environment (its own caller id). */
-      eventSourceEnv: Env;
-      runner: Pick<QueueRunnerOptions, 'queueUrl' | 'batchSize' | 'batchingWindowMs' | 'concurrency' | 'timeoutMs' | 'reportBatchItemFailures'>;
-    }
-);
+} & ({ functionName: 'ingest'; host: string; port: number; bucket: string } | { functionName: InvokedFunctionName });
+
+/** The functions invoked with an event (by their event source or schedule), not over HTTP. */
+export type InvokedFunctionName = 'planner' | 'compactor' | 'tick';
 
 export interface FunctionWorkerStats {
-  invocations: InvocationStats;
-  /** The event source's polls, for a queue-driven function. */
-  eventSource?: RunnerStats;
   /**
-   * CPU time of this thread, ms: the function's own work (on Linux from /proc/thread-self; elsewhere
-   * the time its event loop was busy, which also counts waiting for a CPU on a loaded machine).
+   * Ingest's invocations, timed here since its requests arrive in this thread; the invoked
+   * functions are timed where they are invoked.
+   */
+  invocations?: InvocationStats;
+  /**
+   * CPU time of this thread since it was ready, ms: the function's own work, without loading its
+   * modules (on Linux from /proc/thread-self; elsewhere the time its event loop was busy, which also
+   * counts waiting for a CPU on a loaded machine).
    */
   cpuMs: number;
 }
 
-export type FunctionWorkerRequest = { type: 'stats' } | { type: 'stop' };
+export type FunctionWorkerRequest =
+  | { type: 'invoke'; id: number; event: unknown; context: PortableContext }
+  | { type: 'stats' }
+  | { type: 'stop' };
 
 export type FunctionWorkerMessage =
   | { type: 'ready'; url?: string }
-  | { type: 'failed'; message: string }
+  /** `code` is the Node error code (EADDRINUSE, …) when there is one. */
+  | { type: 'failed'; message: string; code?: string }
   | { type: 'log'; line: string }
+  /** The handler's result, or what it threw (as name and message: errors lose their class between threads). */
+  | { type: 'invoked'; id: number; result: unknown }
+  | { type: 'invoked'; id: number; error: { name: string; message: string } }
   | { type: 'stats'; stats: FunctionWorkerStats }
   | { type: 'stopped' };
 
@@ -62,24 +74,39 @@ const logger = jsonLogger({ level: data.logLevel, write: (line) => post({ type: 
 const functionLogger = logger.child({ function: data.functionName });
 
 const running = await start().catch((error: unknown) => {
-  post({ type: 'failed', message: (error as Error).message });
+  const { message, code } = error as NodeJS.ErrnoException;
+  post({ type: 'failed', message, ...(code === undefined ? {} : { code }) });
   return undefined;
 });
 if (running !== undefined) {
+  // Start-up (compiling the TypeScript, importing the SDK) is not an invocation's work.
+  const cpuAtReady = threadCpuMs();
   port.on('message', (request: FunctionWorkerRequest) => {
-    if (request.type === 'stats') {
-      post({ type: 'stats', stats: { ...running.stats(), cpuMs: threadCpuMs() } });
-      return;
+    if (request.type === 'invoke') {
+      running.invoke(request.event, contextOf(request.context)).then(
+        (result) => post({ type: 'invoked', id: request.id, result }),
+        (error: unknown) => post({ type: 'invoked', id: request.id, error: { name: (error as Error).name, message: (error as Error).message } }),
+      );
+    } else if (request.type === 'stats') {
+      post({ type: 'stats', stats: { ...running.stats(), cpuMs: threadCpuMs() - cpuAtReady } });
+    } else {
+      void running.stop().then(() => {
+        post({ type: 'stopped' });
+        port.close();
+      });
     }
-    void running.stop().then(() => {
-      post({ type: 'stopped' });
-      port.close();
-    });
   });
   post({ type: 'ready', ...(running.url === undefined ? {} : { url: running.url }) });
 }
 
-async function start(): Promise<{ url?: string; stats(): Omit<FunctionWorkerStats, 'cpuMs'>; stop(): Promise<void> }> {
+interface RunningFunction {
+  url?: string;
+  invoke(event: unknown, context: Context): Promise<unknown>;
+  stats(): Omit<FunctionWorkerStats, 'cpuMs'>;
+  stop(): Promise<void>;
+}
+
+async function start(): Promise<RunningFunction> {
   if (data.functionName === 'ingest') {
     const store = new S3Direct(createS3Client(data.env), data.bucket);
     const server = await startIngestServer({
@@ -92,6 +119,7 @@ async function start(): Promise<{ url?: string; stats(): Omit<FunctionWorkerStat
     const meter = meterHttpInvocations();
     return {
       url: server.url,
+      invoke: () => Promise.reject(new Error('ingest is invoked over HTTP')),
       stats: () => ({ invocations: { ...meter.stats } }),
       async stop() {
         await server.stop();
@@ -100,21 +128,12 @@ async function start(): Promise<{ url?: string; stats(): Omit<FunctionWorkerStat
       },
     };
   }
-  const handler =
-    data.functionName === 'compactor'
-      ? createCompactorHandler({ env: data.env, logger: functionLogger })
-      : createPlannerHandler({ env: data.env, logger: functionLogger });
-  const sqs = createSqsClient(data.eventSourceEnv);
-  const runner = await startQueueRunner({ ...data.runner, sqs, handler, functionName: data.functionName, logger });
+  const options = { env: data.env, logger: functionLogger };
+  const handler = { planner: createPlannerHandler, compactor: createCompactorHandler, tick: createTickHandler }[data.functionName](options);
   return {
-    stats: () => {
-      const { invocations, billedMs, maxMs } = runner.stats;
-      return { invocations: { invocations, billedMs, maxMs }, eventSource: { ...runner.stats } };
-    },
-    async stop() {
-      await runner.stop();
-      sqs.destroy();
-    },
+    invoke: (event, context) => handler(event as never, context),
+    stats: () => ({}),
+    stop: async () => undefined,
   };
 }
 

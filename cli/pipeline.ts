@@ -1,25 +1,28 @@
 /**
  * The whole pipeline on one machine, as `strata dev` runs it: the embedded stack bootstrapped with
- * Strata's resources, in this thread; the ingest server, and the planner and compactor driven from
- * their queues by the local runner with the event source settings serverless.yml gives them, each
- * in a worker thread of its own (cli/function-worker.ts); the tick on a schedule. The handlers are
- * the very ones deployed to Lambda.
+ * Strata's resources, in this thread; each function (ingest server, planner, compactor, tick) in a
+ * worker thread of its own (cli/function-worker.ts). What invokes them stays in this thread, as it
+ * is not part of a function on Lambda either: the local runner polls the planner's and compactor's
+ * queues with the event source settings serverless.yml gives them, the tick runs on a schedule, and
+ * each posts its event to the function's thread and waits for the handler's result. The handlers
+ * are the very ones deployed to Lambda.
  *
  * It also keeps what a Lambda bill is made of: invocations, their duration and CPU time per
- * function, and every S3 and SQS request by the function that made it (each function's AWS clients
- * carry its name in the User-Agent, which the stack's request meter reads).
+ * function, and every S3 and SQS request by the function or event source that made it (each has
+ * AWS clients of its own that carry its name in the User-Agent, which the stack's request meter
+ * reads).
  */
 import { Worker } from 'node:worker_threads';
-import { createTickHandler } from '../functions/tick.js';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { createS3Client, createSqsClient, type Env } from '../lib/aws/clients.js';
 import { functionTimeoutSeconds, strataResources } from '../lib/aws/resources.js';
 import { jsonLogger, type LogLevel } from '../lib/log/logger.js';
 import { bootstrapResources, type BootstrappedResources } from '../lib/local/bootstrap.js';
 import type { RequestCount } from '../lib/local/request-meter.js';
-import { lambdaRunnerSettings, newInvocationStats, type InvocationStats, type RunnerStats } from '../lib/local/runner.js';
+import { lambdaRunnerSettings, newInvocationStats, portableContext, startQueueRunner, type InvocationStats, type QueueRunner } from '../lib/local/runner.js';
 import { startSchedule, type Schedule } from '../lib/local/scheduler.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../lib/local/stack.js';
-import type { FunctionWorkerData, FunctionWorkerMessage, FunctionWorkerRequest, FunctionWorkerStats } from './function-worker.js';
+import type { FunctionWorkerData, FunctionWorkerMessage, FunctionWorkerRequest, FunctionWorkerStats, InvokedFunctionName } from './function-worker.js';
 
 export interface LocalPipelineOptions {
   /** S3 and SQS port; 0 picks a free one. Default 4566. */
@@ -46,19 +49,16 @@ export interface LocalPipelineOptions {
 /** The functions of serverless.yml, by the names the bill uses. */
 export type FunctionName = 'ingest' | 'planner' | 'compactor' | 'tick';
 
-export interface FunctionUsage extends InvocationStats {
-  /**
-   * CPU time of the function's thread, ms (see cli/function-worker.ts). The tick shares the main
-   * thread with the stack, so its duration stands for its CPU time.
-   */
+export interface MeteredFunction extends InvocationStats {
+  /** CPU time of the function's thread, ms (see cli/function-worker.ts). */
   cpuMs: number;
 }
 
 export interface PipelineUsage {
-  functions: Record<FunctionName, FunctionUsage>;
-  /** The planner's and compactor's event source: polls, and how many of them came back empty. */
-  eventSources: Record<'planner' | 'compactor', Pick<RunnerStats, 'receives' | 'emptyReceives' | 'messages' | 'failedMessages'>>;
-  /** Every request the stack served, by caller (`strata-<function>`, `strata-event-source`, or other). */
+  functions: Record<FunctionName, MeteredFunction>;
+  /** ReceiveMessage calls of the planner's and compactor's event sources that came back empty (idle polling). */
+  emptyReceives: Record<QueueFunctionName, number>;
+  /** Every request the stack served, by caller (`strata-<function>`, `strata-<function>-event-source`, or other). */
   requests: RequestCount[];
 }
 
@@ -81,7 +81,17 @@ export class IngestListenError extends Error {
 
 export class FunctionWorkerError extends Error {
   override readonly name = 'FunctionWorkerError';
+  /** The Node error code of a start-up failure (EADDRINUSE, …), when it had one. */
+  readonly code: string | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { code?: string | undefined }) {
+    super(message, options);
+    this.code = options?.code;
+  }
 }
+
+/** Start-up failures of the ingest server that another --ingest-port mends. */
+const listenErrorCodes = new Set(['EADDRINUSE', 'EACCES']);
 
 /** The User-Agent application id of each function's AWS clients (see request-meter.ts). */
 export const callerIds = {
@@ -89,8 +99,15 @@ export const callerIds = {
   planner: 'strata-planner',
   compactor: 'strata-compactor',
   tick: 'strata-tick',
-  eventSource: 'strata-event-source',
+} as const satisfies Record<FunctionName, string>;
+
+/** The same for the SQS client of each queue-driven function's event source (Lambda's pollers). */
+export const eventSourceCallerIds = {
+  planner: 'strata-planner-event-source',
+  compactor: 'strata-compactor-event-source',
 } as const;
+
+type QueueFunctionName = keyof typeof eventSourceCallerIds;
 
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const host = options.host ?? '127.0.0.1';
@@ -133,14 +150,16 @@ interface RunningFunctions {
   ingest: FunctionWorker;
   planner: FunctionWorker;
   compactor: FunctionWorker;
-  tick: Schedule;
+  tick: FunctionWorker;
+  eventSources: Record<QueueFunctionName, QueueRunner>;
+  schedule: Schedule;
   stop(): Promise<void>;
 }
 
 async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResources, env: Env, host: string, options: LocalPipelineOptions): Promise<RunningFunctions> {
   const logger = jsonLogger(options.log);
   const envOf = (caller: string): Env => ({ ...env, AWS_SDK_UA_APP_ID: caller });
-  const started: FunctionWorker[] = [];
+  const started: Array<{ stop(): Promise<void> }> = [];
   const worker = async (data: FunctionWorkerData) => {
     const one = await startFunctionWorker(data, options.log.write);
     started.push(one);
@@ -149,15 +168,35 @@ async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResou
   try {
     const ingestPort = options.ingestPort ?? 8080;
     const ingest = await worker({ functionName: 'ingest', env: envOf(callerIds.ingest), logLevel: options.log.level, host, port: ingestPort, bucket: resources.bucket }).catch((error: unknown) => {
-      throw new IngestListenError(`cannot serve ingest on ${host}:${ingestPort} (${(error as Error).message})`, { cause: error });
+      if (error instanceof FunctionWorkerError && listenErrorCodes.has(error.code ?? '')) {
+        throw new IngestListenError(`cannot serve ingest on ${host}:${ingestPort} (${error.message})`, { cause: error });
+      }
+      throw error;
     });
+    const invoked = (functionName: InvokedFunctionName) => worker({ functionName, env: envOf(callerIds[functionName]), logLevel: options.log.level });
+    const planner = await invoked('planner');
+    const compactor = await invoked('compactor');
+    const tick = await invoked('tick');
     // The event source settings serverless.yml gives the functions (lib/aws/resources.ts).
-    const queueWorker = (functionName: 'planner' | 'compactor', runner: Extract<FunctionWorkerData, { runner: unknown }>['runner']) =>
-      worker({ functionName, env: envOf(callerIds[functionName]), eventSourceEnv: envOf(callerIds.eventSource), logLevel: options.log.level, runner });
-    const planner = await queueWorker('planner', { queueUrl: resources.eventsQueue.url, ...lambdaRunnerSettings('planner') });
-    const compactor = await queueWorker('compactor', { queueUrl: resources.jobsQueue.url, ...lambdaRunnerSettings('compactor') });
-    const tick = startSchedule({
-      handler: createTickHandler({ env: envOf(callerIds.tick), logger: logger.child({ function: 'tick' }) }),
+    const eventSource = async (functionName: QueueFunctionName, queueUrl: string, target: FunctionWorker) => {
+      const sqs = createSqsClient(envOf(eventSourceCallerIds[functionName]));
+      const runner = await startQueueRunner({
+        ...lambdaRunnerSettings(functionName),
+        sqs,
+        queueUrl,
+        handler: (event, context) => target.invoke<SQSBatchResponse>(event, context),
+        logger,
+      }).catch((error: unknown) => {
+        sqs.destroy();
+        throw error;
+      });
+      const stoppable = { stats: runner.stats, stop: () => runner.stop().finally(() => sqs.destroy()) };
+      started.unshift(stoppable);
+      return stoppable;
+    };
+    const eventSources = { planner: await eventSource('planner', resources.eventsQueue.url, planner), compactor: await eventSource('compactor', resources.jobsQueue.url, compactor) };
+    const schedule = startSchedule({
+      handler: (event, context) => tick.invoke(event, context),
       intervalMs: (options.tickSeconds ?? 60) * 1000,
       name: `strata-${options.stage ?? 'dev'}-tick`,
       functionName: 'tick',
@@ -170,19 +209,24 @@ async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResou
       planner,
       compactor,
       tick,
+      eventSources,
+      schedule,
       async stop() {
-        await tick.stop();
-        await Promise.all([ingest.stop(), planner.stop(), compactor.stop()]);
+        // What invokes the functions first, so that the invocations in flight can finish.
+        await Promise.all([schedule.stop(), eventSources.planner.stop(), eventSources.compactor.stop()]);
+        await Promise.all([ingest.stop(), planner.stop(), compactor.stop(), tick.stop()]);
       },
     };
   } catch (error) {
-    await Promise.all(started.map((one) => one.stop()));
+    for (const one of started) await one.stop();
     throw error;
   }
 }
 
 interface FunctionWorker {
   url: string | undefined;
+  /** Runs the function's handler in its thread; rejects with what the handler threw. */
+  invoke<Result>(event: unknown, context: Context): Promise<Result>;
   stats(): Promise<FunctionWorkerStats>;
   stop(): Promise<void>;
 }
@@ -200,9 +244,18 @@ async function startFunctionWorker(data: FunctionWorkerData, writeLine: (line: s
     new Promise<Extract<FunctionWorkerMessage, { type: T }>>((resolve) => {
       waiting.set(type, [...(waiting.get(type) ?? []), resolve as (message: FunctionWorkerMessage) => void]);
     });
+  const invocations = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
+  let lastInvocation = 0;
   worker.on('message', (message: FunctionWorkerMessage) => {
     if (message.type === 'log') {
       writeLine(message.line);
+      return;
+    }
+    if (message.type === 'invoked') {
+      const invocation = invocations.get(message.id);
+      invocations.delete(message.id);
+      if ('error' in message) invocation?.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+      else invocation?.resolve(message.result);
       return;
     }
     const [first, ...rest] = waiting.get(message.type) ?? [];
@@ -220,12 +273,18 @@ async function startFunctionWorker(data: FunctionWorkerData, writeLine: (line: s
   const startup = await Promise.race([next('ready'), next('failed'), failed]);
   if (startup.type === 'failed') {
     await worker.terminate();
-    throw new FunctionWorkerError(startup.message);
+    throw new FunctionWorkerError(startup.message, { code: startup.code });
   }
   const send = (request: FunctionWorkerRequest) => worker.postMessage(request);
   let stopped: Promise<void> | undefined;
   return {
     url: startup.url,
+    invoke<Result>(event: unknown, context: Context) {
+      const id = ++lastInvocation;
+      const result = new Promise<Result>((resolve, reject) => invocations.set(id, { resolve: resolve as (result: unknown) => void, reject }));
+      send({ type: 'invoke', id, event, context: portableContext(context) });
+      return Promise.race([result, failed]);
+    },
     async stats() {
       const answer = next('stats');
       send({ type: 'stats' });
@@ -244,19 +303,21 @@ async function startFunctionWorker(data: FunctionWorkerData, writeLine: (line: s
 }
 
 async function usageOf(stack: EmbeddedStack, functions: RunningFunctions | undefined): Promise<PipelineUsage> {
-  const idle: FunctionWorkerStats = { invocations: newInvocationStats(), cpuMs: 0 };
-  const [ingest, planner, compactor] = functions === undefined ? [idle, idle, idle] : await Promise.all([functions.ingest.stats(), functions.planner.stats(), functions.compactor.stats()]);
-  const usage = ({ invocations, cpuMs }: FunctionWorkerStats): FunctionUsage => ({ invocations: invocations.invocations, billedMs: invocations.billedMs, maxMs: invocations.maxMs, cpuMs });
-  const tick = functions?.tick.stats ?? newInvocationStats();
-  const source = ({ eventSource }: FunctionWorkerStats) => ({
-    receives: eventSource?.receives ?? 0,
-    emptyReceives: eventSource?.emptyReceives ?? 0,
-    messages: eventSource?.messages ?? 0,
-    failedMessages: eventSource?.failedMessages ?? 0,
-  });
+  const idle: FunctionWorkerStats = { cpuMs: 0 };
+  const [ingest, planner, compactor, tick] =
+    functions === undefined ? [idle, idle, idle, idle] : await Promise.all([functions.ingest.stats(), functions.planner.stats(), functions.compactor.stats(), functions.tick.stats()]);
+  const metered = (invocations: InvocationStats | undefined, { cpuMs }: FunctionWorkerStats): MeteredFunction => {
+    const { invocations: count, billedMs } = invocations ?? newInvocationStats();
+    return { invocations: count, billedMs, cpuMs };
+  };
   return {
-    functions: { ingest: usage(ingest), planner: usage(planner), compactor: usage(compactor), tick: { ...tick, cpuMs: tick.billedMs } },
-    eventSources: { planner: source(planner), compactor: source(compactor) },
+    functions: {
+      ingest: metered(ingest.invocations, ingest),
+      planner: metered(functions?.eventSources.planner.stats, planner),
+      compactor: metered(functions?.eventSources.compactor.stats, compactor),
+      tick: metered(functions?.schedule.stats, tick),
+    },
+    emptyReceives: { planner: functions?.eventSources.planner.stats.emptyReceives ?? 0, compactor: functions?.eventSources.compactor.stats.emptyReceives ?? 0 },
     requests: stack.requests.snapshot(),
   };
 }

@@ -47,7 +47,8 @@ export function createCompactorHandler(options: CompactorHandlerOptions = {}): C
   };
 }
 
-function compactorDeps(options: CompactorHandlerOptions): CompactorDeps {
+/** What the handler builds from its environment; harnesses that wrap compactJob build the same. */
+export function compactorDeps(options: Pick<CompactorHandlerOptions, 'env' | 'logger'>): CompactorDeps {
   const { config, ...deps } = pipelineDeps(options.env ?? process.env, 'compactor', options.logger);
   return { ...deps, cleanupDelayMs: config.cleanupDelayMs };
 }

@@ -11,13 +11,20 @@
  * - `minute`: fixed per unit of time (the tick).
  * A scenario keeps the sample rate and rescales each quantity by how its driver changes: pushes
  * scale with 1/batch size, segments with the shards a push touches per sample, jobs with segments
- * over segments per job. It is a linear model anchored on one measurement; docs/performance.md says
+ * over segments per job. A function's duration has two parts that scale apart: the measured part
+ * (its CPU time) with its duration driver, and the latency allowance for waiting on S3 and SQS
+ * with the requests it makes, each by its own driver. It is a linear model anchored on one measurement; docs/performance.md says
  * which figures are measured and which extrapolated.
  */
 import type { PriceList } from './prices.js';
 
 export type Driver = 'sample' | 'request' | 'segment' | 'job' | 'minute';
 
+/**
+ * S3 Standard bills PUT, COPY, POST and LIST requests at one price (tier 1), GET, HEAD and every
+ * other request at a lower one (tier 2); DELETE and CANCEL requests are free. SQS bills every API
+ * request per 64 KB chunk of payload, FIFO queues at a higher price than standard ones.
+ */
 export type RequestPriceClass = 's3-tier1' | 's3-tier2' | 's3-free' | 'sqs-standard' | 'sqs-fifo';
 
 export interface FunctionUsage {
@@ -25,9 +32,17 @@ export interface FunctionUsage {
   memoryMb: number;
   invocations: number;
   invocationDriver: Driver;
-  /** Billed duration, summed over the invocations (each rounded up to 1 ms). */
-  billedMs: number;
+  /**
+   * The measured part of the billed duration, summed over the invocations: CPU time, or the local
+   * wall time (which includes its waiting already).
+   */
+  measuredMs: number;
+  /** What measuredMs grows with. */
   durationDriver: Driver;
+  /** S3 and SQS requests the function made, by the driver each grows with. */
+  requestsMade: Partial<Record<Driver, number>>;
+  /** Billed waiting per request made, added to measuredMs; 0 when measuredMs includes the waiting. */
+  latencyMsPerRequest: number;
 }
 
 export interface RequestUsage {
@@ -41,13 +56,6 @@ export interface RequestUsage {
 
 export interface MeasuredUsage {
   samples: number;
-  /** Remote-write requests acknowledged. */
-  pushes: number;
-  /** Segments written. */
-  segments: number;
-  /** L0→L1 jobs committed. */
-  jobs: number;
-  minutes: number;
   seriesPerRequest: number;
   /** Shards per tenant, for the shards a push of N series touches. */
   shardCount: number;
@@ -71,18 +79,42 @@ export interface Scenario {
   segmentsPerJob: number;
 }
 
+/** A function's billed duration: the measured part plus the latency allowance for its requests. */
+export function billedMs(fn: FunctionUsage): number {
+  return fn.measuredMs + fn.latencyMsPerRequest * Object.values(fn.requestsMade).reduce((sum, requests) => sum + requests, 0);
+}
+
+/** Dollars for a function's invocations: its GB-seconds and its requests. */
+export function functionCost(fn: FunctionUsage, prices: PriceList): { compute: number; requests: number } {
+  return { compute: (fn.memoryMb / 1024) * (billedMs(fn) / 1000) * prices.lambdaArmGbSecond, requests: fn.invocations * prices.lambdaRequest };
+}
+
+/** Dollars per billed unit of a request price class. */
+export function unitPrice(priceClass: RequestPriceClass, prices: PriceList): number {
+  const perUnit: Record<RequestPriceClass, number> = {
+    's3-tier1': prices.s3Tier1Request,
+    's3-tier2': prices.s3Tier2Request,
+    's3-free': 0,
+    'sqs-standard': prices.sqsStandardRequest,
+    'sqs-fifo': prices.sqsFifoRequest,
+  };
+  return perUnit[priceClass];
+}
+
 /** Dollars for the usage as measured. */
 export function costOf(usage: MeasuredUsage, prices: PriceList): CostBreakdown {
   let lambdaCompute = 0;
   let lambdaRequests = 0;
   for (const fn of usage.functions) {
-    lambdaCompute += (fn.memoryMb / 1024) * (fn.billedMs / 1000) * prices.lambdaArmGbSecond;
-    lambdaRequests += fn.invocations * prices.lambdaRequest;
+    const cost = functionCost(fn, prices);
+    lambdaCompute += cost.compute;
+    lambdaRequests += cost.requests;
   }
-  const unitsOf = (priceClass: RequestPriceClass) => usage.requests.filter((r) => r.priceClass === priceClass).reduce((sum, r) => sum + r.units, 0);
-  const s3Tier1 = unitsOf('s3-tier1') * prices.s3Tier1Request;
-  const s3Tier2 = unitsOf('s3-tier2') * prices.s3Tier2Request;
-  const sqs = unitsOf('sqs-standard') * prices.sqsStandardRequest + unitsOf('sqs-fifo') * prices.sqsFifoRequest;
+  const costOfClass = (priceClass: RequestPriceClass) =>
+    usage.requests.filter((r) => r.priceClass === priceClass).reduce((sum, r) => sum + r.units, 0) * unitPrice(priceClass, prices);
+  const s3Tier1 = costOfClass('s3-tier1');
+  const s3Tier2 = costOfClass('s3-tier2');
+  const sqs = costOfClass('sqs-standard') + costOfClass('sqs-fifo');
   return { lambdaCompute, lambdaRequests, s3Tier1, s3Tier2, sqs, total: lambdaCompute + lambdaRequests + s3Tier1 + s3Tier2 + sqs };
 }
 
@@ -124,13 +156,11 @@ export function scaleUsage(usage: MeasuredUsage, scenario: Scenario): MeasuredUs
     ...usage,
     seriesPerRequest: scenario.seriesPerRequest,
     segmentsPerJob: scenario.segmentsPerJob,
-    pushes: usage.pushes * scale.request,
-    segments: usage.segments * scale.segment,
-    jobs: usage.jobs * scale.job,
     functions: usage.functions.map((fn) => ({
       ...fn,
       invocations: fn.invocations * scale[fn.invocationDriver],
-      billedMs: fn.billedMs * scale[fn.durationDriver],
+      measuredMs: fn.measuredMs * scale[fn.durationDriver],
+      requestsMade: Object.fromEntries(Object.entries(fn.requestsMade).map(([driver, requests]) => [driver, requests * scale[driver as Driver]])),
     })),
     requests: usage.requests.map((request) => ({ ...request, units: request.units * scale[request.driver] })),
   };

@@ -8,13 +8,10 @@
  * function that made them. Requests without one count as caller "other".
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RequestPriceClass } from '../cost/model.js';
 
-/**
- * S3 Standard bills PUT, COPY, POST and LIST requests at one price (tier 1), GET, HEAD and every
- * other request at a lower one (tier 2); DELETE and CANCEL requests are free. SQS bills every API
- * request per 64 KB chunk of payload, FIFO queues at a higher price than standard ones.
- */
-export type PriceClass = 's3-tier1' | 's3-tier2' | 's3-free' | 'sqs-standard' | 'sqs-fifo' | 'unbilled';
+/** The price class AWS bills a request in; 'unbilled' for the stack's own endpoints (not S3 or SQS). */
+export type PriceClass = RequestPriceClass | 'unbilled';
 
 export interface RequestCount {
   caller: string;

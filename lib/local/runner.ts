@@ -52,18 +52,15 @@ export interface InvocationStats {
   invocations: number;
   /** Sum of the invocations' durations, each rounded up to the next millisecond. */
   billedMs: number;
-  /** The longest invocation, ms. */
-  maxMs: number;
 }
 
 export function newInvocationStats(): InvocationStats {
-  return { invocations: 0, billedMs: 0, maxMs: 0 };
+  return { invocations: 0, billedMs: 0 };
 }
 
 export function recordInvocation(stats: InvocationStats, durationMs: number): void {
   stats.invocations++;
   stats.billedMs += Math.max(1, Math.ceil(durationMs));
-  stats.maxMs = Math.max(stats.maxMs, durationMs);
 }
 
 export interface RunnerStats extends InvocationStats {
@@ -262,12 +259,8 @@ export function toRecord(message: Message, queueArn: string, region: string): SQ
 
 /** A Lambda `Context` for a local invocation. */
 export function lambdaContext(functionName: string, region: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();
-  const unsupported = () => {
-    throw new Error('callback-style completion is not supported by the local runner');
-  };
-  return {
+  return contextOf({
     callbackWaitsForEmptyEventLoop: true,
     functionName,
     functionVersion: '$LATEST',
@@ -276,11 +269,27 @@ export function lambdaContext(functionName: string, region: string, timeoutMs: n
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `local/[$LATEST]${requestId.replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
+    deadlineMs: Date.now() + timeoutMs,
+  });
+}
+
+/**
+ * A `Context` as plain data, to hand an invocation to another thread (`strata dev` invokes each
+ * function in a worker thread of its own): the deadline instead of the methods.
+ */
+export type PortableContext = Omit<Context, 'getRemainingTimeInMillis' | 'done' | 'fail' | 'succeed'> & { deadlineMs: number };
+
+export function portableContext(context: Context): PortableContext {
+  const { getRemainingTimeInMillis: _remaining, done: _done, fail: _fail, succeed: _succeed, ...fields } = context;
+  return { ...fields, deadlineMs: Date.now() + context.getRemainingTimeInMillis() };
+}
+
+export function contextOf(portable: PortableContext): Context {
+  const { deadlineMs, ...fields } = portable;
+  const unsupported = () => {
+    throw new Error('callback-style completion is not supported by the local runner');
   };
+  return { ...fields, getRemainingTimeInMillis: () => Math.max(0, deadlineMs - Date.now()), done: unsupported, fail: unsupported, succeed: unsupported };
 }
 
 export class InvocationTimeoutError extends Error {

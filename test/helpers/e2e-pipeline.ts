@@ -29,12 +29,12 @@ import { bootstrapResources } from '../../lib/local/bootstrap.js';
 import { lambdaRunnerSettings, startQueueRunner } from '../../lib/local/runner.js';
 import { startSchedule } from '../../lib/local/scheduler.js';
 import { startEmbeddedStack } from '../../lib/local/stack.js';
-import { jsonLogger, type Logger } from '../../lib/log/logger.js';
+import { jsonLogger } from '../../lib/log/logger.js';
 import { readJobSpec } from '../../lib/plan/commit.js';
 import { jobGroupId, jobMessageBody, parseJobMessage } from '../../lib/plan/dispatch.js';
+import { compactorDeps } from '../../functions/compactor.js';
 import { createPlannerHandler } from '../../functions/planner.js';
 import { createTickHandler } from '../../functions/tick.js';
-import { pipelineDeps } from '../../functions/deps.js';
 import { interceptStore } from './store-intercept.js';
 
 export type CompactorFault = 'crash-after-send' | 'run-twice';
@@ -109,7 +109,7 @@ export async function startInProcessPipeline(options: InProcessOptions): Promise
   const compactorLogger = logger.child({ function: 'compactor' });
   let deps: CompactorDeps | undefined;
   const compactorHandler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    deps ??= compactorDeps(env, compactorLogger);
+    deps ??= compactorDeps({ env, logger: compactorLogger });
     const failed: string[] = [];
     for (const record of event.Records) {
       if (failed.length > 0) {
@@ -199,21 +199,6 @@ export async function startInProcessPipeline(options: InProcessOptions): Promise
       sqs.destroy();
       await stack.stop();
     },
-  };
-}
-
-/** What functions/compactor.ts builds from the environment. */
-function compactorDeps(env: Record<string, string>, logger: Logger): CompactorDeps {
-  const { config, store, jobs, rules, delivery } = pipelineDeps(env, 'compactor', logger);
-  return {
-    store,
-    jobs,
-    logger,
-    limits: config.limits,
-    cas: { maxAttempts: config.maxStateAttempts },
-    cleanupDelayMs: config.cleanupDelayMs,
-    ...(rules === undefined ? {} : { rules }),
-    ...(delivery === undefined ? {} : { delivery }),
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { costOf, driverScale, perMillionSamples, scaleUsage, shardsTouched, type MeasuredUsage } from '../../lib/cost/model.js';
+import { billedMs, costOf, driverScale, perMillionSamples, scaleUsage, shardsTouched, type MeasuredUsage } from '../../lib/cost/model.js';
 import { usEast1Prices, type PriceList } from '../../lib/cost/prices.js';
 
 // Round numbers, so that every expected figure below can be checked by hand.
@@ -18,20 +18,16 @@ const prices: PriceList = {
 
 const usage: MeasuredUsage = {
   samples: 2_000_000,
-  pushes: 1000,
-  segments: 4000,
-  jobs: 200,
-  minutes: 10,
   seriesPerRequest: 2000,
   shardCount: 4,
   segmentsPerJob: 20,
   functions: [
-    // 1 GB × 50 s = 50 GB-s; 1000 requests.
-    { name: 'ingest', memoryMb: 1024, invocations: 1000, invocationDriver: 'request', billedMs: 50_000, durationDriver: 'sample' },
+    // 1 GB × 50 s = 50 GB-s; 1000 requests. No latency allowance here (see withLatency).
+    { name: 'ingest', memoryMb: 1024, invocations: 1000, invocationDriver: 'request', measuredMs: 50_000, durationDriver: 'sample', requestsMade: { segment: 4000 }, latencyMsPerRequest: 0 },
     // 2 GB × 20 s = 40 GB-s; 200 requests.
-    { name: 'compactor', memoryMb: 2048, invocations: 200, invocationDriver: 'job', billedMs: 20_000, durationDriver: 'sample' },
+    { name: 'compactor', memoryMb: 2048, invocations: 200, invocationDriver: 'job', measuredMs: 20_000, durationDriver: 'sample', requestsMade: { segment: 6000, job: 400 }, latencyMsPerRequest: 0 },
     // 0.5 GB × 10 s = 5 GB-s; 10 requests.
-    { name: 'tick', memoryMb: 512, invocations: 10, invocationDriver: 'minute', billedMs: 10_000, durationDriver: 'minute' },
+    { name: 'tick', memoryMb: 512, invocations: 10, invocationDriver: 'minute', measuredMs: 10_000, durationDriver: 'minute', requestsMade: { minute: 30 }, latencyMsPerRequest: 0 },
   ],
   requests: [
     { label: 'segment PUTs', priceClass: 's3-tier1', units: 4000, driver: 'segment' },
@@ -42,6 +38,8 @@ const usage: MeasuredUsage = {
     { label: 'jobs', priceClass: 'sqs-fifo', units: 600, driver: 'job' },
   ],
 };
+
+const withLatency: MeasuredUsage = { ...usage, functions: usage.functions.map((fn) => ({ ...fn, latencyMsPerRequest: 20 })) };
 
 describe('cost model', () => {
   test('costOf prices GB-seconds, invocations and each request class', () => {
@@ -74,10 +72,25 @@ describe('cost model', () => {
     assert.deepEqual({ ...scale, segment: Math.round(scale.segment * 1e9) / 1e9, job: Math.round(scale.job * 1e9) / 1e9 }, { sample: 1, request: 4, segment: 4, job: 1.6, minute: 1 });
     const scaled = scaleUsage(usage, { seriesPerRequest: 500, segmentsPerJob: 50 });
     assert.equal(scaled.functions.find((fn) => fn.name === 'ingest')!.invocations, 4000);
-    assert.equal(scaled.functions.find((fn) => fn.name === 'ingest')!.billedMs, 50_000); // its time grows with samples
+    assert.equal(billedMs(scaled.functions.find((fn) => fn.name === 'ingest')!), 50_000); // its time grows with samples
     assert.ok(Math.abs(scaled.functions.find((fn) => fn.name === 'compactor')!.invocations - 320) < 1e-9);
     assert.ok(Math.abs(scaled.requests.find((r) => r.label === 'segment PUTs')!.units - 16_000) < 1e-9);
-    assert.equal(scaled.samples, usage.samples);
+    // With the latency allowance, the waiting follows the requests: four times the segments.
+    const ingestWithLatency = scaleUsage(withLatency, { seriesPerRequest: 500, segmentsPerJob: 50 }).functions.find((fn) => fn.name === 'ingest')!;
+    assert.ok(Math.abs(billedMs(ingestWithLatency) - (50_000 + 20 * 16_000)) < 1e-6);
+  });
+
+  test('the latency allowance: 20 ms per request made, scaled by the driver of each request, the CPU part by the duration driver', () => {
+    const compactor = withLatency.functions.find((fn) => fn.name === 'compactor')!;
+    assert.equal(billedMs(compactor), 20_000 + 20 * 6400);
+
+    const scaled = scaleUsage(withLatency, { seriesPerRequest: 500, segmentsPerJob: 50 }).functions.find((fn) => fn.name === 'compactor')!;
+
+    // CPU grows with samples (unchanged); 6000 segment requests × 4, 400 job requests × 1.6.
+    assert.equal(scaled.measuredMs, 20_000);
+    assert.ok(Math.abs(billedMs(scaled) - (20_000 + 20 * (24_000 + 640))) < 1e-6);
+    const cost = costOf({ ...withLatency, functions: [compactor] }, prices);
+    assert.ok(Math.abs(cost.lambdaCompute - 2 * (148_000 / 1000) * 0.00001) < 1e-12); // 2 GB × 148 s
   });
 
   test('the measured scenario scales to itself', () => {

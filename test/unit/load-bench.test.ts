@@ -9,7 +9,8 @@ import { decodeWriteRequestBody } from '../../lib/remotewrite/encode.js';
 import { encodeFile, type Series } from '../../lib/segment/format.js';
 import { blockKey } from '../../lib/segment/keys.js';
 import { compareLabelSets, shardOf, type Label } from '../../lib/segment/labels.js';
-import { intervalRow, percentile } from '../bench/load/report.js';
+import { jobPhases } from '../bench/load/job-phases.js';
+import { intervalRow, leastSquaresSlope, percentile } from '../bench/load/report.js';
 import { verifyNoLoss } from '../bench/load/verify.js';
 import { RequestEncoder, Workload } from '../bench/load/workload.js';
 import { MemoryStore } from '../helpers/ingest-fixtures.js';
@@ -145,5 +146,34 @@ describe('load bench figures', () => {
     const row = intervalRow(10_000, 20_000, 50_000, 40_000, [point(5_000, 99), point(12_000, 10), point(18_000, 30)], [1000, 2000, 9000], 7);
 
     assert.deepEqual(row, { fromS: 10, toS: 20, acceptedPerMinute: 300_000, compactedPerMinute: 240_000, backlogMean: 20, backlogMax: 30, uncompacted: 7, lagP50S: 2, lagP99S: 9 });
+  });
+
+  test('the least-squares slope: an oscillation three times the rise over a minute moves it by less than a fifth', () => {
+    // 100 a minute rising, plus ±300 with a 0.5-minute period, sampled every 5 s for 4 minutes.
+    const points = Array.from({ length: 48 }, (_, i) => [i / 12, 1000 + 100 * (i / 12) + 300 * Math.sin((2 * Math.PI * (i / 12)) / 0.5)] as const);
+
+    assert.ok(Math.abs(leastSquaresSlope(points)! - 100) < 20, String(leastSquaresSlope(points)));
+    assert.equal(leastSquaresSlope([[1, 5], [3, 9]]), 2);
+    assert.equal(leastSquaresSlope([[1, 5]]), undefined);
+    assert.equal(leastSquaresSlope([]), undefined);
+  });
+
+  test('job phases from the pipeline log: per job, from the last line of each step', () => {
+    const line = (ms: number, message: string, jobId?: string) => JSON.stringify({ level: 'info', time: new Date(ms).toISOString(), message, ...(jobId === undefined ? {} : { jobId }) });
+    const log = [
+      line(1000, 'block written', 'a'),
+      line(1500, 'block written', 'b'),
+      line(1200, 'export record written', 'a'),
+      line(2000, 'block written', 'a'), // a retried: its last attempt counts
+      line(2300, 'export record written', 'a'),
+      line(2400, 'job committed', 'a'),
+      line(3000, 'exports delivered', 'a'),
+      line(1800, 'job committed', 'b'), // no export record (no rules): only what it has
+      line(1900, 'job done', 'b'),
+      line(1950, 'exports delivered'),
+      '',
+    ].join('\n');
+
+    assert.deepEqual(jobPhases(log), { exportRecordMs: [300], commitMs: [100], deliveryMs: [600] });
   });
 });

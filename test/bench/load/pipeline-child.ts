@@ -3,10 +3,13 @@
  * (cli/pipeline.ts) on free ports, its JSON log written to a file. From the log lines the functions
  * write anyway it forwards the compactor's "job done" lines (samples, per-source lag), as one would
  * read them from CloudWatch Logs; on request, the pipeline's usage (invocations, billed duration,
- * S3 and SQS requests) and this process's CPU time.
+ * S3 and SQS requests) and this process's CPU time. The settings the benchmark judges by (L0 cut,
+ * shard count) are read with the functions' own validated config parsers and sent with `ready`.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { startLocalPipeline, type PipelineUsage } from '../../../cli/pipeline.js';
+import { ingestConfigFromEnv } from '../../../lib/ingest/config.js';
+import { plannerConfigFromEnv } from '../../../lib/plan/config.js';
 import { leaveParent, serveParent, tellParent } from './ipc.js';
 
 export interface PipelineStart {
@@ -24,8 +27,18 @@ export interface JobDone {
   sourceLagsMs: number[];
 }
 
+/** The pipeline's settings as its functions read them from the environment. */
+export interface PipelineSettings {
+  /** The L0 cut by age (STRATA_L0_MAX_AGE_SECONDS). */
+  l0MaxAgeMs: number;
+  /** The L0 cut by count (STRATA_L0_MAX_SEGMENTS). */
+  segmentsPerJob: number;
+  /** STRATA_SHARD_COUNT. */
+  shardCount: number;
+}
+
 export type PipelineMessage =
-  | { type: 'ready'; ingestUrl: string; endpoint: string; env: Record<string, string>; queues: Record<string, string> }
+  | { type: 'ready'; ingestUrl: string; endpoint: string; env: Record<string, string>; queues: Record<string, string>; settings: PipelineSettings }
   | { type: 'jobs'; jobs: JobDone[] }
   | { type: 'usage'; usage: PipelineUsage; cpuSeconds: number; peakRssBytes: number }
   | { type: 'stopped' };
@@ -34,18 +47,22 @@ export type PipelineRequest = PipelineStart | { type: 'usage' } | { type: 'stop'
 
 let pipeline: Awaited<ReturnType<typeof startLocalPipeline>> | undefined;
 let jobs: JobDone[] = [];
+let log: WriteStream | undefined;
 
 serveParent('load bench pipeline', handle);
 
 async function handle(message: PipelineRequest): Promise<void> {
   if (message.type === 'start') {
-    const log = createWriteStream(message.logPath);
+    const file = createWriteStream(message.logPath);
+    log = file;
     const write = (line: string) => {
-      log.write(line + '\n');
+      file.write(line + '\n');
       if (line.includes('"message":"job done"')) collectJob(line);
     };
-    pipeline = await startLocalPipeline({ port: 0, ingestPort: 0, tickSeconds: message.tickSeconds, env: { ...process.env, ...message.env }, log: { level: 'info', write } });
+    const functionEnv = { ...process.env, ...message.env };
+    pipeline = await startLocalPipeline({ port: 0, ingestPort: 0, tickSeconds: message.tickSeconds, env: functionEnv, log: { level: 'info', write } });
     const { resources } = pipeline;
+    const l0 = plannerConfigFromEnv({ ...functionEnv, ...pipeline.env }).limits.levels[0]!;
     send({
       type: 'ready',
       ingestUrl: pipeline.ingestUrl!,
@@ -54,6 +71,7 @@ async function handle(message: PipelineRequest): Promise<void> {
       queues: Object.fromEntries(
         [resources.eventsQueue, resources.eventsDeadLetterQueue, resources.jobsQueue, resources.jobsDeadLetterQueue].map((queue) => [queue.name, queue.url]),
       ),
+      settings: { l0MaxAgeMs: l0.maxAgeMs, segmentsPerJob: l0.maxItems, shardCount: ingestConfigFromEnv(functionEnv).shardCount },
     });
     setInterval(() => {
       if (jobs.length === 0) return;
@@ -65,6 +83,8 @@ async function handle(message: PipelineRequest): Promise<void> {
     send({ type: 'usage', usage: await pipeline!.usage(), cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssBytes: process.resourceUsage().maxRSS * 1024 });
   } else {
     await pipeline?.stop();
+    // The benchmark reads the whole log once the pipeline has stopped.
+    await new Promise<void>((resolveEnd) => (log === undefined ? resolveEnd() : log.end(resolveEnd)));
     send({ type: 'stopped' });
     leaveParent();
   }

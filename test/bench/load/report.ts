@@ -40,6 +40,16 @@ export function percentile(values: readonly number[], p: number): number | undef
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** The least-squares slope of y over x; undefined for fewer than two distinct x. */
+export function leastSquaresSlope(points: ReadonlyArray<readonly [number, number]>): number | undefined {
+  const n = points.length;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxx = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  if (n < 2 || sxx === 0) return undefined;
+  return points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0) / sxx;
+}
+
 export function intervalRow(
   fromMs: number,
   toMs: number,
@@ -105,6 +115,12 @@ export function tableLine(cells: readonly string[], widths: readonly number[]): 
     .map((cell, i) => (i > 0 && numeric(cell) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
     .join('  ')
     .trimEnd();
+}
+
+/** A Markdown table, to paste into docs as it is printed. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 /** Column widths of the interval rows, fixed so that rows printed one at a time line up. */

@@ -22,15 +22,12 @@
  * (the estimate the tables use; pessimistic for requests made in parallel).
  */
 import { functionMemoryMb } from '../../../lib/aws/resources.js';
-import type { Driver, MeasuredUsage, RequestUsage } from '../../../lib/cost/model.js';
+import type { Driver, FunctionUsage, MeasuredUsage, RequestUsage } from '../../../lib/cost/model.js';
 import type { RequestCount } from '../../../lib/local/request-meter.js';
-import { callerIds, type FunctionName, type PipelineUsage } from '../../../cli/pipeline.js';
+import { callerIds, eventSourceCallerIds, type FunctionName, type PipelineUsage } from '../../../cli/pipeline.js';
 
 export interface RunFacts {
   samples: number;
-  pushes: number;
-  jobs: number;
-  minutes: number;
   seriesPerRequest: number;
   shardCount: number;
   segmentsPerJob: number;
@@ -45,7 +42,7 @@ export interface AttributedUsage {
   excluded: Array<{ label: string; requests: number }>;
 }
 
-const pipelineCallers = new Set<string>(Object.values(callerIds));
+const pipelineCallers = new Set<string>([...Object.values(callerIds), ...Object.values(eventSourceCallerIds)]);
 
 /** Milliseconds added per S3 or SQS request a function makes, for 'CPU time + AWS latency'. */
 export const awsLatencyMsPerRequest = 20;
@@ -62,8 +59,9 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
     }
     if (count.priceClass === 'unbilled') continue;
     let units = count.units;
-    if (count.caller === callerIds.eventSource && count.operation === 'ReceiveMessage') {
-      const empty = count.resource.endsWith('.fifo') ? measured.eventSources.compactor.emptyReceives : measured.eventSources.planner.emptyReceives;
+    const eventSource = eventSourceOf(count.caller);
+    if (eventSource !== undefined && count.operation === 'ReceiveMessage') {
+      const empty = measured.emptyReceives[eventSource];
       excluded.push({ label: `${label}: empty polls`, requests: empty });
       units -= empty;
     }
@@ -72,11 +70,17 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
   }
   requests.push({ label: 'S3 event notifications to the events queue', priceClass: 'sqs-standard', units: segments, driver: 'segment' });
 
-  const requestsBy = (name: FunctionName) => measured.requests.filter((count) => count.caller === callerIds[name]).reduce((sum, count) => sum + count.requests, 0);
-  const durations: Record<DurationBasis, (name: FunctionName) => number> = {
-    'local wall time': (name) => measured.functions[name].billedMs,
-    'CPU time': (name) => measured.functions[name].cpuMs,
-    'CPU time + AWS latency': (name) => measured.functions[name].cpuMs + requestsBy(name) * awsLatencyMsPerRequest,
+  const requestsMade = (name: FunctionName) => {
+    const byDriver: Partial<Record<Driver, number>> = {};
+    for (const count of measured.requests) {
+      if (count.caller === callerIds[name]) byDriver[driverOf(count)] = (byDriver[driverOf(count)] ?? 0) + count.requests;
+    }
+    return byDriver;
+  };
+  const durations: Record<DurationBasis, (name: FunctionName) => Pick<FunctionUsage, 'measuredMs' | 'latencyMsPerRequest'>> = {
+    'local wall time': (name) => ({ measuredMs: measured.functions[name].billedMs, latencyMsPerRequest: 0 }),
+    'CPU time': (name) => ({ measuredMs: measured.functions[name].cpuMs, latencyMsPerRequest: 0 }),
+    'CPU time + AWS latency': (name) => ({ measuredMs: measured.functions[name].cpuMs, latencyMsPerRequest: awsLatencyMsPerRequest }),
   };
   const drivers: Array<[FunctionName, Driver, Driver]> = [
     ['ingest', 'request', 'sample'],
@@ -86,14 +90,14 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
   ];
   const usageOn = (basis: DurationBasis): MeasuredUsage => ({
     ...facts,
-    segments,
     functions: drivers.map(([name, invocationDriver, durationDriver]) => ({
       name,
       memoryMb: functionMemoryMb[name],
       invocations: measured.functions[name].invocations,
       invocationDriver,
-      billedMs: durations[basis](name),
+      ...durations[basis](name),
       durationDriver,
+      requestsMade: requestsMade(name),
     })),
     requests,
   });
@@ -101,6 +105,11 @@ export function attributeUsage(measured: PipelineUsage, facts: RunFacts): Attrib
     usage: { 'local wall time': usageOn('local wall time'), 'CPU time': usageOn('CPU time'), 'CPU time + AWS latency': usageOn('CPU time + AWS latency') },
     excluded,
   };
+}
+
+/** The queue-driven function whose event source the caller is, if it is one. */
+function eventSourceOf(caller: string): keyof typeof eventSourceCallerIds | undefined {
+  return (Object.keys(eventSourceCallerIds) as Array<keyof typeof eventSourceCallerIds>).find((name) => eventSourceCallerIds[name] === caller);
 }
 
 function driverOf(count: RequestCount): Driver {
