@@ -17,7 +17,11 @@
  * 4. `delivered = L`; look again in case a newer record appeared meanwhile; release the lease.
  *
  * While the lease is held every request has a deadline a margin before the lease ends, so nothing
- * of an expired holder is in flight when another sender starts.
+ * of an expired holder is in flight when another sender starts. That rests on time: clocks agree
+ * within the margin, and no receiver applies a request later than the margin after its sender gave
+ * up on it. Should both fail, the late request carries an older record, and records never change:
+ * the receiver sees an out-of-order sample (refused, or kept as history with an out-of-order
+ * window), never a second value for a series and timestamp.
  */
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '../aws/contract.js';

@@ -52,6 +52,11 @@ export interface RemoteWriteClientOptions {
   fetch?: FetchFunction;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The signal that ends one attempt after `ms`; default AbortSignal.timeout. Inject it along with
+   * `clock`, so that attempts end on the clock the deadlines are set by.
+   */
+  timeoutSignal?: (ms: number) => AbortSignal;
   /** In [0, 1); jitter. */
   random?: () => number;
 }
@@ -85,6 +90,7 @@ export class RemoteWriteClient {
   private readonly fetch: FetchFunction;
   private readonly clock: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly timeoutSignal: (ms: number) => AbortSignal;
   private readonly random: () => number;
   /** Until when the endpoint counts as down (see RetryPolicy.cooldownMs). */
   private unavailableUntil = 0;
@@ -114,6 +120,7 @@ export class RemoteWriteClient {
     this.fetch = options.fetch ?? ((url, init) => fetch(url, init));
     this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
+    this.timeoutSignal = options.timeoutSignal ?? ((ms) => AbortSignal.timeout(ms));
     this.random = options.random ?? Math.random;
   }
 
@@ -162,7 +169,7 @@ export class RemoteWriteClient {
           headers: await this.headers(options.tenant),
           body,
           redirect: 'manual',
-          signal: AbortSignal.timeout(Math.max(1, Math.floor(Math.min(this.timeoutMs, timeLeft)))),
+          signal: this.timeoutSignal(Math.max(1, Math.floor(Math.min(this.timeoutMs, timeLeft)))),
         });
         const { status } = response;
         if (status >= 200 && status < 300) {

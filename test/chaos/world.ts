@@ -97,6 +97,8 @@ const region = 'us-east-1';
 
 export class World {
   now: number;
+  /** The timeouts of remote-write attempts, fired as the clock passes them. */
+  private attemptTimers: Array<{ at: number; controller: AbortController }> = [];
   readonly scheduler = new Scheduler();
   readonly events: SimQueue;
   readonly jobs: SimQueue;
@@ -144,12 +146,31 @@ export class World {
 
   /** Every sleep of the pipeline (backoffs) lets the world's time pass, and returns at once. */
   readonly sleep = async (ms: number): Promise<void> => {
-    this.now += Math.max(0, Math.round(ms));
+    this.passTime(Math.max(0, Math.round(ms)));
   };
 
   advance(ms: number, why: string): void {
-    this.now += ms;
+    this.passTime(ms);
     this.note(`clock +${(ms / 1000).toFixed(1)} s (${why})`);
+  }
+
+  /**
+   * A remote-write attempt's timeout, on the world's clock. A request waiting for its turn while
+   * the clock passes its timeout is aborted before it reaches the receiver, as a real one would
+   * be: the lease's margin is measured on the same clock.
+   */
+  readonly timeoutSignal = (ms: number): AbortSignal => {
+    const controller = new AbortController();
+    this.attemptTimers.push({ at: this.now + ms, controller });
+    return controller.signal;
+  };
+
+  private passTime(ms: number): void {
+    this.now += ms;
+    const due = this.attemptTimers.filter((timer) => timer.at <= this.now);
+    if (due.length === 0) return;
+    this.attemptTimers = this.attemptTimers.filter((timer) => timer.at > this.now);
+    for (const { controller } of due) controller.abort(new DOMException('The operation was aborted due to timeout (world clock)', 'TimeoutError'));
   }
 
   note(text: string): void {
@@ -322,9 +343,17 @@ export class World {
   private delivery(invocation: Invocation): Omit<DeliveryDeps, 'store' | 'logger'> {
     const client = new RemoteWriteClient({
       url: 'http://chaos-receiver.invalid/api/v1/write',
-      fetch: (url, init) => this.scheduler.turn(invocation, 'remote write', () => this.receiver.fetch(url, init)),
+      fetch: (url, init) =>
+        this.scheduler.turn(invocation, 'remote write', () => {
+          if (init.signal?.aborted === true) {
+            this.note(`${invocation.label} remote write aborted: the clock passed its timeout before it was sent`);
+            throw init.signal.reason;
+          }
+          return this.receiver.fetch(url, init);
+        }),
       clock: this.clock,
       sleep: this.sleep,
+      timeoutSignal: this.timeoutSignal,
       random: () => this.jitter.random(),
       retry: { maxRetryTimeMs: this.settings.remoteWriteRetryMs },
       logger: this.logger,

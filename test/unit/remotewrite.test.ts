@@ -183,6 +183,24 @@ describe('remote write client', () => {
     assert.equal((await shared.send(oneSeries)).status, 204);
   });
 
+  it('times each attempt with the injected timer, never past the caller’s deadline, and treats its abort as a timeout', async () => {
+    const asked: number[] = [];
+    const timer = (ms: number) => {
+      asked.push(ms);
+      return AbortSignal.abort(new DOMException('timed out', 'TimeoutError'));
+    };
+
+    const error = await client({ timeoutMs: 10_000, timeoutSignal: timer })
+      .send(oneSeries, { deadline: time.state.now + 3_000 })
+      .then(() => assert.fail('expected unavailable'), (e: unknown) => e);
+
+    assert.ok(error instanceof RemoteWriteUnavailableError);
+    assert.match(error.message, /timed out|timeout/i);
+    assert.equal(asked[0], 3_000);
+    assert.ok(asked.every((ms) => ms <= 3_000));
+    assert.equal(server.requests.length, 0);
+  });
+
   it('stops at once when Retry-After is past the budget or the caller’s deadline', async () => {
     server.script.push({ status: 429, headers: { 'Retry-After': '120' } });
     await assert.rejects(client({ retry: { maxRetryTimeMs: 30_000 } }).send(oneSeries), (e: unknown) => e instanceof RemoteWriteUnavailableError && /Retry-After/.test(e.message));
