@@ -12,7 +12,7 @@
  */
 import type { MessageQueue, ObjectRange, ObjectStore } from '../aws/contract.js';
 import { deliverExports, type DeliveryDeps } from '../export/delivery.js';
-import { writeExportRecord } from '../export/chain.js';
+import { writeExportRecord, type WrittenRecord } from '../export/chain.js';
 import type { Logger } from '../log/logger.js';
 import type { JobSpec } from '../metastore/types.js';
 import { commitCompactedJob, readJobSpec, type CommitDeps } from '../plan/commit.js';
@@ -97,10 +97,10 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
   }
   log.info('block written', { blockKey: spec.outputKey, bytes: block.size, samplesIn: block.stats.samplesIn, samplesOut: block.stats.samplesOut });
 
-  let exportRecord: string | undefined;
+  let exportRecord: WrittenRecord | undefined;
   if (snapshot !== undefined && evaluator !== undefined) {
     const oldestSource = Math.min(...block.sourceHeaders.map((header) => header.createdAtMs));
-    const written = await writeExportRecord({ store, logger: log }, spec, {
+    exportRecord = await writeExportRecord({ store, logger: log }, spec, {
       snapshot,
       evaluation: evaluator.finish(),
       facts: {
@@ -110,15 +110,15 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
         failedAttempts: request.receiveCount - 1,
         lagMs: Math.max(0, clock() - oldestSource),
       },
-    });
-    exportRecord = written.key;
+    }, { advanceHead: deps.delivery === undefined });
   }
 
   const committed = await commitCompactedJob(deps, { tenant, shard, jobId, output: { size: block.size } });
   const committedAt = clock();
   if (deps.delivery !== undefined && exportRecord !== undefined) {
     try {
-      const delivered = await deliverExports({ ...deps.delivery, store, logger: log, cas: deps.cas }, tenant, shard);
+      const known = { record: exportRecord.record, ...(exportRecord.deliveryState === undefined ? {} : { state: exportRecord.deliveryState }) };
+      const delivered = await deliverExports({ ...deps.delivery, store, logger: log, cas: deps.cas }, tenant, shard, known);
       log.info('exports delivered', { outcome: delivered.outcome, delivered: delivered.delivered, latest: delivered.latest });
     } catch (error) {
       log.warn('export delivery failed; the tick retries it', { error });
@@ -133,7 +133,7 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
     samplesIn: block.stats.samplesIn,
     samplesOut: block.stats.samplesOut,
     sourceLagsMs: block.sourceHeaders.map((header) => Math.max(0, committedAt - header.createdAtMs)),
-    ...(exportRecord === undefined ? {} : { exportRecord }),
+    ...(exportRecord === undefined ? {} : { exportRecord: exportRecord.key }),
   };
 }
 

@@ -28,7 +28,7 @@ import type { RulesSnapshot } from '../rules/types.js';
 import { ExportConflictError, ExportRecordError } from './errors.js';
 import { exportClaimKey, exportClaimPrefix, exportKey, exportPrefix, recordSequence } from './keys.js';
 import { nextRecord, parseRecord, serializeRecord, type ExportRecord, type JobFacts } from './record.js';
-import { readDeliveryState, updateDeliveryState, type DeliveryState } from './state.js';
+import { readDeliveryState, updateDeliveryState, type DeliveryState, type VersionedDeliveryState } from './state.js';
 
 export interface ExportStoreDeps {
   store: ObjectStore;
@@ -51,6 +51,16 @@ export interface WrittenRecord {
   outcome: 'written' | 'existing';
   key: string;
   record: ExportRecord;
+  /** The delivery state read before appending, for a delivery that follows (DeliveryStart). */
+  deliveryState?: VersionedDeliveryState;
+}
+
+export interface WriteRecordOptions {
+  /**
+   * Move the delivery state's `head` hint to the new record. Default true; a caller that delivers
+   * right after passes false, since taking the send lease moves the hint in the same write.
+   */
+  advanceHead?: boolean;
 }
 
 const maxAppendAttempts = 8;
@@ -106,7 +116,7 @@ export async function findLatestSequence(store: ObjectStore, tenant: string, sha
  * same job (same id) gets the record its earlier attempt wrote, unchanged, wherever it is in the
  * chain. Call it after the job's block is written and before the job is committed.
  */
-export async function writeExportRecord(deps: ExportStoreDeps, job: ExportJob, input: ExportInput): Promise<WrittenRecord> {
+export async function writeExportRecord(deps: ExportStoreDeps, job: ExportJob, input: ExportInput, options: WriteRecordOptions = {}): Promise<WrittenRecord> {
   const { store } = deps;
   const logger = deps.logger ?? silentLogger;
   const { tenant, shard, id: jobId } = job;
@@ -118,7 +128,8 @@ export async function writeExportRecord(deps: ExportStoreDeps, job: ExportJob, i
   const existing = await findJobRecord(store, tenant, shard, jobId);
   if (existing !== undefined) return found(existing);
 
-  const { state } = await readDeliveryState(store, tenant, shard);
+  const deliveryState = await readDeliveryState(store, tenant, shard);
+  const { state } = deliveryState;
   let latest = await findLatestSequence(store, tenant, shard, state);
   /** Records up to this one are known not to be this job's. */
   let checked = 0;
@@ -148,8 +159,8 @@ export async function writeExportRecord(deps: ExportStoreDeps, job: ExportJob, i
     const outcome = await store.putIfAbsent(key, serializeRecord(record), { contentType: 'application/json' });
     if (outcome.outcome === 'written') {
       logger.info('export record written', { tenant, shard, jobId, sequence: record.sequence, ts: record.ts, series: record.series.length });
-      await advanceHead(store, tenant, shard, record.sequence, logger);
-      return { outcome: 'written', key, record };
+      if (options.advanceHead ?? true) await advanceHead(store, tenant, shard, record.sequence, logger);
+      return { outcome: 'written', key, record, deliveryState };
     }
     const winner = await readExportRecord(store, tenant, shard, record.sequence);
     if (winner?.jobId === jobId) return found(winner);

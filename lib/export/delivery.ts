@@ -2,11 +2,11 @@
  * Sending a (tenant, shard)'s export records to the remote-write endpoint, in order, once each
  * where possible and never out of order (see state.ts for the watermarks).
  *
- * 0. Nothing above `delivered`: return without writing anything.
- * 1. Take the shard's send lease (compare-and-swap on delivery.json). Someone else holding it → 'busy':
- *    that sender, or the next tick, delivers this record too.
- * 2. Find the latest record L. Nothing above `delivered` → done. Otherwise set `attempted = L`
- *    first, then send the undelivered records from max(delivered + 1, attempted) up to L in order,
+ * 0. Find the latest record L. Nothing above `delivered`: return without writing anything.
+ * 1. Take the shard's send lease (compare-and-swap on delivery.json) and, in the same write, set
+ *    `attempted = L`. Someone else holding it → 'busy': that sender, or the next tick, delivers this
+ *    record too.
+ * 2. Then send the undelivered records from max(delivered + 1, attempted) up to L in order,
  *    one record per request (a request has one sample per series, so a retry of the whole request
  *    is an exact resend, which receivers accept; two samples of a series in one request would turn
  *    a retry into an out-of-order sample). Older undelivered records beyond the backlog limits are
@@ -14,7 +14,8 @@
  * 3. A record refused for good (4xx, or labels a receiver would refuse) that is not L is skipped
  *    the same way. L refused, or the endpoint unavailable or misconfigured, counts a failure and
  *    leaves the records undelivered (compaction is not undone); the next call retries from L.
- * 4. `delivered = L`; look again in case a newer record appeared meanwhile; release the lease.
+ * 4. Look again in case a newer record appeared meanwhile; `delivered = L`, and release the lease in
+ *    the same write when there is none (otherwise go round again, at most three times).
  *
  * While the lease is held every request has a deadline a margin before the lease ends, so nothing
  * of an expired holder is in flight when another sender starts. That rests on time: clocks agree
@@ -37,7 +38,7 @@ import { ruleIdLabel, shardLabel } from '../rules/types.js';
 import { metricNameLabel, sortLabels, type Label } from '../segment/labels.js';
 import { findLatestSequence, readExportRecord } from './chain.js';
 import type { ExportRecord } from './record.js';
-import { readDeliveryState, updateDeliveryState, type DeliveryState } from './state.js';
+import { readDeliveryState, updateDeliveryState, type DeliveryState, type VersionedDeliveryState } from './state.js';
 
 /** What delivery needs of the remote-write client. */
 export interface RemoteWriteSender {
@@ -106,11 +107,25 @@ export async function exportStatus(store: ObjectStore, tenant: string, shard: nu
   };
 }
 
+/** What a caller already knows, to save reads; either may be stale, which costs a conflict, not safety. */
+export interface DeliveryStart {
+  /** The delivery state as the caller last read it. */
+  state?: VersionedDeliveryState;
+  /** A record the caller holds (the compactor: the one it just wrote). */
+  record?: ExportRecord;
+}
+
+type LeaseWrite = { kind: 'busy' } | { kind: 'lost' } | { kind: 'delivered-by-another' } | { kind: 'held'; from: number; delivered: number };
+
 /**
  * Delivers the shard's undelivered records. Never throws for a failed send (the outcome says
  * 'failed' and the records stay undelivered); throws only for storage errors.
+ *
+ * In the common case (one new record, nobody else sending) that is a HEAD to find the latest
+ * record, one write that takes the lease and marks the record attempted, the request, a HEAD to
+ * look for a newer record, and one write that marks it delivered and releases the lease.
  */
-export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: number): Promise<DeliveryResult> {
+export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: number, start: DeliveryStart = {}): Promise<DeliveryResult> {
   const { store } = deps;
   const logger = (deps.logger ?? silentLogger).child({ tenant, shard });
   const clock = deps.clock ?? Date.now;
@@ -119,69 +134,75 @@ export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: 
   const marginMs = deps.marginMs ?? 5_000;
   const maxBacklogRecords = Math.max(1, deps.maxBacklogRecords ?? 10);
   const maxBacklogAgeMs = deps.maxBacklogAgeMs ?? 1_800_000;
-  const update = <R>(apply: (state: DeliveryState) => { next: DeliveryState; result: R }) => updateDeliveryState(store, tenant, shard, apply, deps.cas);
   const sent: number[] = [];
   const skipped: number[] = [];
+  const ours = (current: DeliveryState) => current.lease?.holder === holder;
+  const withHint = (state: DeliveryState, sequence: number) => ({ ...state, head: Math.max(state.head, sequence) });
+  const readRecord = async (sequence: number) => (start.record?.sequence === sequence ? start.record : await readExportRecord(store, tenant, shard, sequence));
+
+  /** The state as this call last read or wrote it: each write starts from it instead of reading. */
+  let seen: VersionedDeliveryState = start.state ?? (await readDeliveryState(store, tenant, shard));
+  const update = async <R>(apply: (state: DeliveryState) => { next: DeliveryState; result: R }) => {
+    const updated = await updateDeliveryState(store, tenant, shard, apply, { ...deps.cas, known: seen });
+    seen = { state: updated.state, etag: updated.etag };
+    return updated.result;
+  };
 
   // Nothing to send: answer without writing anything (the tick asks every shard every minute).
-  const initial = (await readDeliveryState(store, tenant, shard)).state;
-  const initialLatest = await findLatestSequence(store, tenant, shard, initial);
-  if (initialLatest <= initial.delivered) return { outcome: 'up-to-date', latest: initialLatest, delivered: initial.delivered, sent, skipped };
+  let latest = await findLatestSequence(store, tenant, shard, withHint(seen.state, start.record?.sequence ?? 0));
+  if (latest <= seen.state.delivered) return { outcome: 'up-to-date', latest, delivered: seen.state.delivered, sent, skipped };
 
-  // 1. The lease.
-  const now = clock();
-  const taken = await update((current) => {
-    if (current.lease !== null && current.lease.holder !== holder && current.lease.until > now) return { next: current, result: false };
-    return { next: { ...current, lease: { holder, until: now + leaseMs } }, result: true };
-  });
-  let state: DeliveryState = taken.state;
-  if (!taken.result) {
-    logger.debug('export delivery busy', { holder: state.lease?.holder });
-    return { outcome: 'busy', latest: state.head, delivered: state.delivered, sent, skipped };
-  }
-
-  const ours = (current: DeliveryState) => current.lease?.holder === holder;
-  let latest = state.head;
+  let holding = false;
   try {
     for (let round = 0; round < maxRounds; round++) {
-      latest = await findLatestSequence(store, tenant, shard, state);
-      if (latest <= state.delivered) break;
-
-      // 2. Plan, then move `attempted` up before the first byte leaves.
-      const from = Math.max(state.delivered + 1, state.attempted);
-      const last = await readExportRecord(store, tenant, shard, latest);
+      // 2. Plan from the state last seen; the lease write below tells what it really was.
+      const last = await readRecord(latest);
       if (last === undefined) throw new Error(`export record ${latest} disappeared`);
-      const plan: ExportRecord[] = [];
-      for (let sequence = Math.max(from, latest - maxBacklogRecords + 1); sequence < latest; sequence++) {
+      const candidates: ExportRecord[] = [];
+      const seenFrom = Math.max(seen.state.delivered + 1, seen.state.attempted);
+      for (let sequence = Math.max(seenFrom, latest - maxBacklogRecords + 1); sequence < latest; sequence++) {
         const record = await readExportRecord(store, tenant, shard, sequence);
-        if (record !== undefined && last.ts - record.ts <= maxBacklogAgeMs) plan.push(record);
+        if (record !== undefined && last.ts - record.ts <= maxBacklogAgeMs) candidates.push(record);
       }
-      plan.push(last);
-      for (let sequence = state.delivered + 1; sequence < latest; sequence++) if (!plan.some((r) => r.sequence === sequence)) skipped.push(sequence);
+      candidates.push(last);
 
-      const marked = await update((current) => {
-        if (!ours(current)) return { next: current, result: false };
-        const now = clock();
+      // 1. Take (or renew) the lease and move `attempted` up to L, in one write, before the first byte leaves.
+      // Re-applied to its own landed write (a 412 after a retried PUT), `from` comes out as L: the
+      // records between are skipped, which L's running totals allow.
+      const target = latest;
+      const lease = await update<LeaseWrite>((current) => {
+        const leasedElsewhere = current.lease !== null && !ours(current) && current.lease.until > clock();
+        if (holding ? !ours(current) : leasedElsewhere) return { next: current, result: { kind: holding ? 'lost' : 'busy' } };
+        if (current.delivered >= target) return { next: current, result: { kind: 'delivered-by-another' } };
         return {
-          next: { ...current, attempted: Math.max(current.attempted, latest), head: Math.max(current.head, latest), lease: { holder, until: now + leaseMs } },
-          result: true,
+          next: { ...current, attempted: Math.max(current.attempted, target), head: Math.max(current.head, target), lease: { holder, until: clock() + leaseMs } },
+          result: { kind: 'held', from: Math.max(current.delivered + 1, current.attempted), delivered: current.delivered },
         };
       });
-      if (!marked.result) return lostLease();
-      state = marked.state;
-      let lease = state.lease!;
+      if (lease.kind === 'busy') {
+        logger.debug('export delivery busy', { holder: seen.state.lease?.holder });
+        return { outcome: 'busy', latest, delivered: seen.state.delivered, sent, skipped };
+      }
+      if (lease.kind === 'lost') return lostLease();
+      if (lease.kind === 'delivered-by-another') break;
+      holding = true;
+      if (lease.from > latest) {
+        // Another sender marked a newer record meanwhile; nothing at or below L may go out now.
+        latest = await findLatestSequence(store, tenant, shard, withHint(seen.state, lease.from));
+        continue;
+      }
+      const plan = candidates.filter((record) => record.sequence >= lease.from);
+      for (let sequence = lease.delivered + 1; sequence < latest; sequence++) if (!plan.some((r) => r.sequence === sequence)) skipped.push(sequence);
 
       // 3. Send, in order.
       for (const [index, record] of plan.entries()) {
         // A full lease for every record, so a send can use its whole retry budget before the lease ends.
         if (index > 0) {
           const renewed = await update((current) => (ours(current) ? { next: { ...current, lease: { holder, until: clock() + leaseMs } }, result: true } : { next: current, result: false }));
-          if (!renewed.result) return lostLease();
-          state = renewed.state;
-          lease = state.lease!;
+          if (!renewed) return lostLease();
         }
         try {
-          await sendRecord(deps, record, lease.until - marginMs);
+          await sendRecord(deps, record, seen.state.lease!.until - marginMs);
           sent.push(record.sequence);
         } catch (error) {
           if (!(error instanceof RemoteWriteError)) throw error;
@@ -195,35 +216,50 @@ export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: 
         }
       }
 
-      // 4. Delivered up to the latest.
-      const done = await update((current) => ({
-        next: { ...current, delivered: Math.max(current.delivered, latest), deliveredAt: clock(), lastError: null },
+      // 4. Delivered up to L; look for a newer record, and release the lease with the same write when there is none.
+      const newer = await findLatestSequence(store, tenant, shard, withHint(seen.state, latest));
+      const finished = newer <= latest || round === maxRounds - 1;
+      await update((current) => ({
+        next: { ...current, delivered: Math.max(current.delivered, target), deliveredAt: clock(), lastError: null, lease: finished && ours(current) ? null : current.lease },
         result: undefined,
       }));
-      state = done.state;
       logger.info('export records delivered', { sequences: sent, latest });
+      if (finished) {
+        holding = false;
+        break;
+      }
+      latest = newer;
     }
-    return { outcome: sent.length === 0 && skipped.length === 0 ? 'up-to-date' : 'delivered', latest, delivered: state.delivered, sent, skipped };
+    return { outcome: sent.length === 0 && skipped.length === 0 ? 'up-to-date' : 'delivered', latest, delivered: seen.state.delivered, sent, skipped };
   } finally {
-    await update((current) => (ours(current) ? { next: { ...current, lease: null }, result: undefined } : { next: current, result: undefined })).catch((error: unknown) =>
-      logger.warn('export lease not released; it expires by itself', { error }),
-    );
+    if (holding) {
+      await update((current) => (ours(current) ? { next: { ...current, lease: null }, result: undefined } : { next: current, result: undefined })).catch((error: unknown) =>
+        logger.warn('export lease not released; it expires by itself', { error }),
+      );
+    }
   }
 
   function lostLease(): DeliveryResult {
+    holding = false;
     logger.warn('export lease lost to another sender', { latest });
-    return { outcome: 'busy', latest, delivered: state.delivered, sent, skipped };
+    return { outcome: 'busy', latest, delivered: seen.state.delivered, sent, skipped };
   }
 
+  /** Counts the failure and releases the lease, in one write. */
   async function failed(sequence: number, error: RemoteWriteError): Promise<DeliveryResult> {
     const status = error instanceof RemoteWriteRejectedError ? error.status : error instanceof RemoteWriteUnavailableError ? (error.lastStatus ?? null) : null;
     logger.error('export send failed, record left undelivered', { sequence, latest, status, error });
-    const recorded = await update((current) => ({
-      next: { ...current, failures: current.failures + 1, lastError: { at: clock(), sequence, message: error.message.slice(0, 500), status } },
+    await update((current) => ({
+      next: {
+        ...current,
+        failures: current.failures + 1,
+        lastError: { at: clock(), sequence, message: error.message.slice(0, 500), status },
+        lease: ours(current) ? null : current.lease,
+      },
       result: undefined,
     }));
-    state = recorded.state;
-    return { outcome: 'failed', latest, delivered: state.delivered, sent, skipped, error };
+    holding = false;
+    return { outcome: 'failed', latest, delivered: seen.state.delivered, sent, skipped, error };
   }
 }
 

@@ -53,16 +53,17 @@ export async function readDeliveryState(store: ObjectStore, tenant: string, shar
 }
 
 /**
- * Reads, applies and writes conditionally, re-reading on conflict. `apply` returns the state it was
- * given to change nothing. Throws ExportRecordError after `maxAttempts` conflicts.
+ * Reads (or starts from `known`), applies and writes conditionally, re-reading on conflict. `apply`
+ * returns the state it was given to change nothing. Throws ExportRecordError after `maxAttempts`
+ * conflicts.
  */
 export async function updateDeliveryState<R>(
   store: ObjectStore,
   tenant: string,
   shard: number,
   apply: (state: DeliveryState) => { next: DeliveryState; result: R },
-  options: CasOptions = {},
-): Promise<{ state: DeliveryState; result: R; written: boolean }> {
+  options: CasOptions & { known?: VersionedDeliveryState } = {},
+): Promise<{ state: DeliveryState; etag: string | undefined; result: R; written: boolean }> {
   const key = deliveryStateKey(tenant, shard);
   const updated = await updateConditionally(store, key, {
     ...options,
@@ -71,7 +72,7 @@ export async function updateDeliveryState<R>(
     apply: (current) => apply(current.state),
   });
   if (updated.outcome === 'exhausted') throw new ExportRecordError(`${key}: gave up after ${updated.attempts} conflicting updates`);
-  return { state: updated.state, result: updated.result, written: updated.outcome === 'written' };
+  return { state: updated.state, etag: updated.etag, result: updated.result, written: updated.outcome === 'written' };
 }
 
 function parseDeliveryState(body: Uint8Array, key: string): DeliveryState {

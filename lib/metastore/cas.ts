@@ -118,6 +118,12 @@ export interface ConditionalObject<S> {
 
 export interface ConditionalUpdate<S, R> extends CasOptions {
   read: () => Promise<ConditionalObject<S>>;
+  /**
+   * The object as this writer last saw it (read or written). The first attempt writes against it
+   * without reading; if it is stale the write loses (412) and the loop reads. A decision to change
+   * nothing is only taken on a fresh read.
+   */
+  known?: ConditionalObject<S>;
   serialize: (state: S) => Uint8Array;
   /** Returns the state it was given (the same object) to change nothing. */
   apply: (current: ConditionalObject<S>, attempt: number) => { next: S; result: R } | Promise<{ next: S; result: R }>;
@@ -149,9 +155,15 @@ export async function updateConditionally<S, R>(store: ObjectStore, key: string,
   const random = update.random ?? Math.random;
   const sleep = update.sleep ?? defaultSleep;
   let conflicts = 0;
+  let known = update.known;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const current = await update.read();
-    const { next, result } = await update.apply(current, attempt);
+    let current = known ?? (await update.read());
+    let { next, result } = await update.apply(current, attempt);
+    if (known !== undefined && next === current.state) {
+      current = await update.read();
+      ({ next, result } = await update.apply(current, attempt));
+    }
+    known = undefined;
     if (next === current.state) return { outcome: 'unchanged', result, attempts: attempt, conflicts, ...current };
     const body = update.serialize(next);
     const written =

@@ -311,6 +311,75 @@ describe('export delivery', () => {
     assert.deepEqual(keys, ['a', 'b', 'c'].map((k) => `__name__=up:sum,k=${k},strata_rule=up_sum,strata_shard=${shard},strata_tenant=${tenant}`));
   });
 
+  it('after the compactor’s write it takes four storage calls and the request: find, lease and mark, send, look again, deliver and release', async () => {
+    await append('job-1', 1_000, { a: 1 });
+    await deliverExports(deps(), tenant, shard);
+    const { job, input } = jobOf('job-2', 2_000, { a: 1 });
+    const written = await writeExportRecord({ store }, job, input, { advanceHead: false });
+    const calls: string[] = [];
+    const counted = interceptStore(store, (call, run) => {
+      calls.push(`${call.op} ${'key' in call ? call.key.split('/').at(-1) : ''}`);
+      return run();
+    });
+
+    const result = await deliverExports({ ...deps(), store: counted }, tenant, shard, { record: written.record, state: written.deliveryState! });
+
+    assert.deepEqual([result.outcome, result.sent], ['delivered', [2]]);
+    assert.deepEqual(calls, ['head 0000000000000003.json', 'putIfMatch delivery.json', 'head 0000000000000003.json', 'putIfMatch delivery.json']);
+    assert.equal(server.requests.length, 2);
+    const state = (await readDeliveryState(store, tenant, shard)).state;
+    assert.deepEqual([state.head, state.attempted, state.delivered, state.lease], [2, 2, 2, null]);
+  });
+
+  it('a stale state from the caller costs a conflict, not a wrong decision', async () => {
+    await append('job-1', 1_000, { a: 1 });
+    const stale = await readDeliveryState(store, tenant, shard);
+    await deliverExports(deps(), tenant, shard);
+    await append('job-2', 2_000, { a: 1 });
+    await updateDeliveryState(store, tenant, shard, (state) => ({ next: { ...state, lease: { holder: 'other', until: time.state.now + 30_000 } }, result: undefined }));
+
+    const busy = await deliverExports(deps(), tenant, shard, { state: stale });
+    time.state.now += 31_000;
+    const taken = await deliverExports(deps(), tenant, shard, { state: stale });
+
+    assert.equal(busy.outcome, 'busy');
+    assert.deepEqual([taken.outcome, taken.sent, taken.skipped], ['delivered', [2], []]);
+    assert.equal(server.requests.length, 2, 'record 1 was delivered once, and is not sent again from the stale state');
+  });
+
+  it('never sends a record below one another sender marked attempted while this one planned', async () => {
+    await append('job-1', 1_000, { a: 1 });
+    const before = await readDeliveryState(store, tenant, shard);
+    await append('job-2', 2_000, { a: 1 });
+    // Another sender marked record 2 attempted and died; its lease has run out.
+    await updateDeliveryState(store, tenant, shard, (state) => ({ next: { ...state, head: 2, attempted: 2, lease: { holder: 'dead', until: time.state.now - 1 } }, result: undefined }));
+
+    const result = await deliverExports(deps(), tenant, shard, { state: before, record: (await readExportRecord(store, tenant, shard, 1))! });
+
+    assert.deepEqual([result.outcome, result.sent, result.skipped, result.delivered], ['delivered', [2], [1], 2]);
+    assert.equal(server.requests.length, 1);
+  });
+
+  it('when another sender marks a newer record between its look and its lease, it sends only from that one', async () => {
+    await append('job-1', 1_000, { a: 1 });
+    await append('job-2', 2_000, { a: 1 });
+    let raced = false;
+    const racing = interceptStore(store, async (call, run) => {
+      if (!raced && call.op === 'putIfMatch' && call.key === deliveryStateKey(tenant, shard)) {
+        raced = true;
+        await append('job-3', 3_000, { a: 1 });
+        await updateDeliveryState(store, tenant, shard, (state) => ({ next: { ...state, attempted: 3, lease: { holder: 'dead', until: time.state.now - 1 } }, result: undefined }));
+      }
+      return run();
+    });
+
+    const result = await deliverExports({ ...deps(), store: racing }, tenant, shard);
+
+    assert.ok(raced);
+    assert.deepEqual([result.outcome, result.sent, result.skipped, result.delivered], ['delivered', [3], [1, 2], 3]);
+    assert.deepEqual(capturedSamples(server.requests[0]!).get(`__name__=up:sum,k=a,strata_rule=up_sum,strata_shard=${shard}`), [[3_000, 3]]);
+  });
+
   it('prunes delivered records and claims of finished jobs, never an open job’s', async () => {
     for (let i = 1; i <= 30; i++) await append(`job-${i}`, 1_000 * i, { a: 1 });
     await deliverExports(deps({ maxBacklogRecords: 1 }), tenant, shard);

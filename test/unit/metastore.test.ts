@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { silentLogger } from '../../lib/log/logger.js';
-import { newMetastoreCounters, readShardState, updateShardState } from '../../lib/metastore/cas.js';
+import { newMetastoreCounters, readShardState, updateConditionally, updateShardState } from '../../lib/metastore/cas.js';
 import { StateConflictError, StateCorruptError, UnsupportedStateVersionError } from '../../lib/metastore/errors.js';
 import { emptyState, parseState, serializeState } from '../../lib/metastore/schema.js';
 import {
@@ -168,6 +168,28 @@ describe('metastore compare-and-swap', () => {
     assert.equal((await updateShardState(ctx, 'team-a', 3, add(2))).written, true);
     const { state } = await readShardState(store, 'team-a', 3);
     assert.equal(state.pending.length, 2);
+  });
+
+  test('metastore: a known object saves the first read; stale, it loses the write and the loop reads; "no change" is only decided on a fresh read', async () => {
+    const store = new MemoryObjectStore();
+    const key = 'cas/object.json';
+    const encode = (n: number) => new TextEncoder().encode(String(n));
+    const read = async () => {
+      const stored = await store.get(key);
+      return { state: stored === undefined ? 0 : Number(new TextDecoder().decode(stored.body)), etag: stored?.etag };
+    };
+    let reads = 0;
+    const update = (known: { state: number; etag: string | undefined }, apply: (n: number) => number) =>
+      updateConditionally(store, key, { known, read: () => (reads++, read()), serialize: encode, apply: ({ state }) => ({ next: apply(state), result: state }), sleep: async () => {} });
+
+    const created = await update({ state: 0, etag: undefined }, (n) => n + 1);
+    assert.deepEqual([created.outcome, reads], ['written', 0]);
+    const fresh = await read();
+    await store.put(key, encode(5));
+    const stale = await update(fresh, (n) => n + 1);
+    assert.deepEqual([stale.outcome, reads, (await read()).state], ['written', 1, 6]);
+    const unchanged = await update({ state: 100, etag: (await read()).etag }, (n) => (n >= 100 ? n : n + 1));
+    assert.deepEqual([unchanged.outcome, reads, (await read()).state], ['written', 2, 7]);
   });
 
   test('metastore: no change means no write, not even a creation', async () => {
