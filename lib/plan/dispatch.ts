@@ -1,6 +1,6 @@
 /**
  * Dispatching jobs to the FIFO jobs queue, always after the state that holds them is committed:
- * send (MessageGroupId = tenant/shard, MessageDeduplicationId = job id), then record the dispatch
+ * send (MessageGroupId = tenant/shard/level, MessageDeduplicationId = job id), then record the dispatch
  * in the state. A crash in between leaves the job with `dispatches` unchanged, so whoever looks at
  * the shard next (a retried planner message, the compactor's commit, the tick) sends it again under
  * the same deduplication id, and SQS drops the copy if the first send got through.
@@ -47,19 +47,23 @@ export function parseJobMessage(body: string): JobMessage {
   return { v: 1, tenant: message.tenant, shard: message.shard as number, jobId: message.jobId };
 }
 
-/** `tenant/shard`; a tenant too long for SQS's 128 characters is shortened with a hash of it. */
-export function jobGroupId(tenant: string, shard: number): string {
-  const plain = `${tenant}/${shard}`;
+/**
+ * `tenant/shard/Llevel`: a shard's jobs of one level run one at a time, in order, while a long
+ * job of a higher level runs beside them instead of holding up the shard's L0 compaction. A
+ * tenant too long for SQS's 128 characters is shortened with a hash of it.
+ */
+export function jobGroupId(tenant: string, shard: number, level: number): string {
+  const plain = `${tenant}/${shard}/L${level}`;
   if (plain.length <= 128) return plain;
   const hash = createHash('sha256').update(tenant).digest('hex').slice(0, 16);
-  return `${tenant.slice(0, 100)}~${hash}/${shard}`;
+  return `${tenant.slice(0, 100)}~${hash}/${shard}/L${level}`;
 }
 
 export function jobMessage(tenant: string, shard: number, job: OpenJob): OutgoingMessage {
   return {
     id: job.id,
     body: jobMessageBody(tenant, shard, job.id),
-    groupId: jobGroupId(tenant, shard),
+    groupId: jobGroupId(tenant, shard, job.level),
     deduplicationId: dispatchDedupId(job.id, job.dispatches),
   };
 }

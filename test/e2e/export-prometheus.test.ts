@@ -222,7 +222,7 @@ describe('rule counters in a real Prometheus 2.42, end to end', { skip: process.
     // On a loaded machine a job can outlive the 3 s visibility timeout and be redelivered on its own:
     // look only at invocations that started after this send.
     const sentAt = local!.outcomes.length;
-    await local!.sendJobAgain(tenant, twice.shard, twice.jobId);
+    await local!.sendJobAgain(tenant, twice.shard, 1, twice.jobId); // it wrote an export record: level 1
     // An invocation is recorded when it starts and its result when it ends: wait for the result.
     const again = await waitFor(
       () => local!.outcomes.slice(sentAt).find((outcome) => outcome.jobId === twice.jobId && outcome.results.length > 0),
@@ -357,7 +357,7 @@ describe('rule counters in a real Prometheus 2.42, end to end', { skip: process.
           new SendMessageCommand({
             QueueUrl: dev!.devFile.queues.jobs.url,
             MessageBody: jobMessageBody(tenant, shard, jobId),
-            MessageGroupId: jobGroupId(tenant, shard),
+            MessageGroupId: jobGroupId(tenant, shard, 1), // committedL1Jobs
             MessageDeduplicationId: `${jobId}.again`,
           }),
         );

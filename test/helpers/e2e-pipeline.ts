@@ -58,7 +58,7 @@ export interface InProcessPipeline {
   /** The invocation in which the tenant's fault fired, once it has. */
   fired(tenant: string, fault: CompactorFault): InvocationOutcome | undefined;
   /** Sends a job message again (another deduplication id), as a redelivery or re-dispatch would. */
-  sendJobAgain(tenant: string, shard: number, jobId: string): Promise<void>;
+  sendJobAgain(tenant: string, shard: number, level: number, jobId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -182,12 +182,12 @@ export async function startInProcessPipeline(options: InProcessOptions): Promise
     outcomes,
     arm: (tenant, fault) => void faults.set(tenant, fault),
     fired: (tenant, fault) => outcomes.find((outcome) => outcome.tenant === tenant && outcome.fault === fault),
-    async sendJobAgain(tenant, shard, jobId) {
+    async sendJobAgain(tenant, shard, level, jobId) {
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: bootstrapped.jobsQueue.url,
           MessageBody: jobMessageBody(tenant, shard, jobId),
-          MessageGroupId: jobGroupId(tenant, shard),
+          MessageGroupId: jobGroupId(tenant, shard, level),
           MessageDeduplicationId: `${jobId}.again`,
         }),
       );

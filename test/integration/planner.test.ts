@@ -77,7 +77,7 @@ describe('planner on the embedded stack', () => {
     assertEachSegmentInExactlyOneJob(state, ids, sent, { allowPending: true });
     assert.deepEqual(
       sent.map((job) => [job.groupId, job.deduplicationId]),
-      state.jobs.map((job) => [`${tenant}/${shard}`, job.id]),
+      state.jobs.map((job) => [`${tenant}/${shard}/L1`, job.id]),
     );
   });
 
