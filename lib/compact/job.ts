@@ -12,7 +12,7 @@
  */
 import type { MessageQueue, ObjectRange, ObjectStore } from '../aws/contract.js';
 import { deliverExports, type DeliveryDeps } from '../export/delivery.js';
-import { writeExportRecord, type WrittenRecord } from '../export/chain.js';
+import { readChainView, writeExportRecord, type WrittenRecord } from '../export/chain.js';
 import type { Logger } from '../log/logger.js';
 import type { JobSpec } from '../metastore/types.js';
 import { commitCompactedJob, readJobSpec, type CommitDeps } from '../plan/commit.js';
@@ -85,6 +85,9 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
     evaluator = current;
     return (entry: SeriesEntry) => current.addEntry(entry);
   } : undefined;
+  // What appending the export record reads does not depend on the block: read it meanwhile.
+  const chainView = observe === undefined ? undefined : readChainView(store, tenant, shard, jobId);
+  chainView?.catch(() => undefined); // awaited (and its error thrown) by writeExportRecord
   const block = await buildBlock(
     { tenant, shard, level: spec.level, id: spec.id, createdBy: compactorCreatedBy, createdAtMs: spec.ts },
     sources,
@@ -110,7 +113,7 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
         failedAttempts: request.receiveCount - 1,
         lagMs: Math.max(0, clock() - oldestSource),
       },
-    }, { advanceHead: deps.delivery === undefined });
+    }, { advanceHead: deps.delivery === undefined, ...(chainView === undefined ? {} : { view: chainView }) });
   }
 
   const committed = await commitCompactedJob(deps, { tenant, shard, jobId, output: { size: block.size } });

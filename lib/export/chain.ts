@@ -61,6 +61,31 @@ export interface WriteRecordOptions {
    * right after passes false, since taking the send lease moves the hint in the same write.
    */
   advanceHead?: boolean;
+  /** The chain as read earlier (readChainView), instead of reading it now. */
+  view?: Promise<ChainView>;
+}
+
+/**
+ * What appending a job's record reads before it writes. None of it depends on the job's results, so
+ * the compactor reads it while the block is built. Stale by the time of the append, it is no worse
+ * than a slow appender's reads: the create-if-absent write decides, and the loser reads again.
+ */
+export interface ChainView {
+  /** The job's record, when an earlier attempt wrote one. */
+  existing: ExportRecord | undefined;
+  deliveryState: VersionedDeliveryState;
+  latest: number;
+  /** Record `latest`. */
+  previous: ExportRecord | undefined;
+}
+
+export async function readChainView(store: ObjectStore, tenant: string, shard: number, jobId: string): Promise<ChainView> {
+  const existing = await findJobRecord(store, tenant, shard, jobId);
+  const deliveryState = await readDeliveryState(store, tenant, shard);
+  if (existing !== undefined) return { existing, deliveryState, latest: existing.sequence, previous: undefined };
+  const latest = await findLatestSequence(store, tenant, shard, deliveryState.state);
+  const previous = latest === 0 ? undefined : await readExportRecord(store, tenant, shard, latest);
+  return { existing, deliveryState, latest, previous };
 }
 
 const maxAppendAttempts = 8;
@@ -125,16 +150,16 @@ export async function writeExportRecord(deps: ExportStoreDeps, job: ExportJob, i
   }
   if (input.evaluation.shard !== shard) throw new ExportRecordError(`job ${jobId} is on shard ${shard}, but was evaluated for shard ${input.evaluation.shard}`);
 
-  const existing = await findJobRecord(store, tenant, shard, jobId);
-  if (existing !== undefined) return found(existing);
+  const view = await (options.view ?? readChainView(store, tenant, shard, jobId));
+  if (view.existing !== undefined) return found(view.existing);
 
-  const deliveryState = await readDeliveryState(store, tenant, shard);
+  const { deliveryState } = view;
   const { state } = deliveryState;
-  let latest = await findLatestSequence(store, tenant, shard, state);
+  let latest = view.latest;
   /** Records up to this one are known not to be this job's. */
   let checked = 0;
   for (let attempt = 1; attempt <= maxAppendAttempts; attempt++) {
-    const previous = latest === 0 ? undefined : await readExportRecord(store, tenant, shard, latest);
+    const previous = attempt === 1 ? view.previous : latest === 0 ? undefined : await readExportRecord(store, tenant, shard, latest);
     if (latest > 0 && previous === undefined) throw new ExportRecordError(`record ${exportKey(tenant, shard, latest)} vanished while appending`);
     // An overlapping attempt of this very job may have appended, and other jobs after it.
     let sequence = latest;

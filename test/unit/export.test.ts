@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { findJobRecord, pruneExports, readExportRecord, writeExportRecord } from '../../lib/export/chain.js';
+import { findJobRecord, pruneExports, readChainView, readExportRecord, writeExportRecord } from '../../lib/export/chain.js';
 import { deliverExports, exportStatus, type DeliveryDeps } from '../../lib/export/delivery.js';
 import { deliveryStateKey, exportClaimKey } from '../../lib/export/keys.js';
 import { serializeRecord, type ExportRecord } from '../../lib/export/record.js';
@@ -58,6 +58,23 @@ describe('export records: the counter chain', () => {
     assert.deepEqual(serializeRecord(retried.record), bytes);
     assert.equal((await readDeliveryState(store, tenant, shard)).state.head, 5);
     assert.equal(await store.head(exportKey(tenant, shard, 6)), undefined);
+  });
+
+  it('a chain view read before other appends (the compactor reads it while building the block) still appends once, after them', async () => {
+    const store = new MemoryObjectStore();
+    const x = jobOf('job-x', 1_000, { a: 1 });
+    await writeExportRecord({ store }, jobOf('job-0', 500, { a: 1 }).job, jobOf('job-0', 500, { a: 1 }).input);
+    const early = readChainView(store, tenant, shard, 'job-x');
+    await early;
+    const y = jobOf('job-y', 2_000, { a: 10 });
+    await writeExportRecord({ store }, y.job, y.input);
+
+    const written = await writeExportRecord({ store }, x.job, x.input, { view: early });
+    const again = await writeExportRecord({ store }, x.job, x.input, { view: readChainView(store, tenant, shard, 'job-x') });
+
+    assert.deepEqual([written.outcome, written.record.sequence], ['written', 3]);
+    assert.deepEqual(totals(written.record), { a: 12 });
+    assert.deepEqual([again.outcome, again.record.sequence], ['existing', 3]);
   });
 
   it('a job that crashed between its claim and its record, and lost the slot, appends after the winner', async () => {
