@@ -22,7 +22,7 @@ import { createCompactorHandler } from '../functions/compactor.js';
 import { createPlannerHandler } from '../functions/planner.js';
 import { createTickHandler } from '../functions/tick.js';
 import { createS3Client, type Env } from '../lib/aws/clients.js';
-import { S3Direct } from '../lib/aws/s3-direct.js';
+import { DirectS3ObjectStore } from '../lib/aws/s3-direct.js';
 import { ingestConfigFromEnv } from '../lib/ingest/config.js';
 import { startIngestServer } from '../lib/ingest/server.js';
 import { contextOf, newInvocationStats, recordInvocation, type InvocationStats, type PortableContext } from '../lib/local/runner.js';
@@ -108,7 +108,7 @@ interface RunningFunction {
 
 async function start(): Promise<RunningFunction> {
   if (data.functionName === 'ingest') {
-    const store = new S3Direct(createS3Client(data.env), data.bucket);
+    const store = new DirectS3ObjectStore(createS3Client(data.env), data.bucket);
     const server = await startIngestServer({
       host: data.host,
       port: data.port,

@@ -2,10 +2,11 @@
  * S3's object requests — GetObject (whole or a range), HeadObject, PutObject (plain, create-if-absent,
  * compare-and-swap) — without the AWS SDK's middleware stack, for the pipeline's hot paths.
  *
- * Through the SDK v3 client, one PutObject of a 12 KiB segment cost about 1.4 ms of CPU even with
- * flexible checksums off, against 0.31–0.35 ms for the same PUT sent unsigned with bare `node:http`
- * (test/bench/ingest.bench.ts; docs/ingest.md, "Performance"); ingest writes one segment per shard per request, and a compaction job makes about
- * fifty requests. This client keeps what the SDK is needed for and does the rest itself:
+ * Through the SDK v3 client, one PutObject of a 12 KiB segment costs several times the CPU of the
+ * same PUT through this client, which comes close to a bare `node:http` PUT (`npm run bench:ingest`
+ * prints all three; docs/ingest.md, "Performance"). Ingest writes one segment per shard per request,
+ * and a compaction job makes dozens of requests. This client keeps what the SDK is needed for and
+ * does the rest itself:
  *
  * - from the SDK's S3Client (built by `createS3Client`, so the same environment settings apply):
  *   its credential provider (the default chain, cached and refreshed, or the explicit keys with
@@ -21,7 +22,8 @@
  *
  * Results and errors are those of `S3ObjectStore`: a missing object is undefined, 412, 409 and 404
  * of a conditional write are outcomes, anything else (after the retries) an `AwsAccessError` whose
- * `code` and `httpStatus` are S3's.
+ * `code` and `httpStatus` are S3's (an error answer without a body, as to a HEAD, has the code
+ * `HTTP<status>`).
  *
  * `DirectS3ObjectStore`, the functions' store, sends listing, deleting, copying and multipart
  * uploads through the SDK (S3ObjectStore), and every request for a bucket this client cannot
@@ -34,7 +36,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ConditionalPutResult, ObjectInfo, ObjectRange, ObjectStore, PutOptions, StoredObject } from './contract.js';
 import type { AwsAccessError } from './errors.js';
-import { conditionalRefusal, encodeKey, isNotFound, isRangeOfEmptyObject, objectAccessError, objectSizeOf, requireEtag, S3ObjectStore, withLastModified } from './s3.js';
+import { conditionalRefusal, encodeKey, isNotFound, isRangeOfEmptyObject, objectAccessError, rangeOfAnswer, requireEtag, S3ObjectStore, withLastModified } from './s3.js';
 
 export interface S3DirectOptions {
   /** Per attempt: how long the socket may stay idle before the attempt fails (and is retried). */
@@ -139,9 +141,7 @@ export class S3Direct implements ObjectRequests {
       if (isRangeOfEmptyObject(answer.error, offset)) return { body: new Uint8Array(0), size: 0 };
       throw this.failure('GetObject', key, answer.error);
     }
-    // A 200 answers with the whole object.
-    if (answer.status === 200) return { body: bytesView(answer.body.subarray(offset, offset + length)), size: answer.body.length };
-    return { body: bytesView(answer.body), size: objectSizeOf(this.bucket, key, answer.headers['content-range']) };
+    return rangeOfAnswer(this.bucket, key, { status: answer.status, body: bytesView(answer.body), contentRange: answer.headers['content-range'] }, offset, length);
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
@@ -397,38 +397,45 @@ export class DirectS3ObjectStore extends S3ObjectStore {
     this.direct = new S3Direct(client, bucket);
   }
 
-  override async get(key: string): Promise<StoredObject | undefined> {
-    return (await this.viaDirect()) ? this.direct.get(key) : super.get(key);
+  override get(key: string): Promise<StoredObject | undefined> {
+    return this.route(() => this.direct.get(key), () => super.get(key));
   }
 
-  override async getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
-    return (await this.viaDirect()) ? this.direct.getRange(key, offset, length) : super.getRange(key, offset, length);
+  override getRange(key: string, offset: number, length: number): Promise<ObjectRange | undefined> {
+    return this.route(() => this.direct.getRange(key, offset, length), () => super.getRange(key, offset, length));
   }
 
-  override async head(key: string): Promise<ObjectInfo | undefined> {
-    return (await this.viaDirect()) ? this.direct.head(key) : super.head(key);
+  override head(key: string): Promise<ObjectInfo | undefined> {
+    return this.route(() => this.direct.head(key), () => super.head(key));
   }
 
-  override async put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
-    return (await this.viaDirect()) ? this.direct.put(key, body, options) : super.put(key, body, options);
+  override put(key: string, body: Uint8Array, options?: PutOptions): Promise<string> {
+    return this.route(() => this.direct.put(key, body, options), () => super.put(key, body, options));
   }
 
-  override async putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<ConditionalPutResult> {
-    return (await this.viaDirect()) ? this.direct.putIfAbsent(key, body, options) : super.putIfAbsent(key, body, options);
+  override putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<ConditionalPutResult> {
+    return this.route(() => this.direct.putIfAbsent(key, body, options), () => super.putIfAbsent(key, body, options));
   }
 
-  override async putIfMatch(key: string, body: Uint8Array, etag: string, options?: PutOptions): Promise<ConditionalPutResult> {
-    return (await this.viaDirect()) ? this.direct.putIfMatch(key, body, etag, options) : super.putIfMatch(key, body, etag, options);
+  override putIfMatch(key: string, body: Uint8Array, etag: string, options?: PutOptions): Promise<ConditionalPutResult> {
+    return this.route(() => this.direct.putIfMatch(key, body, etag, options), () => super.putIfMatch(key, body, etag, options));
   }
 
-  private async viaDirect(): Promise<boolean> {
-    if (this.addressable === undefined) {
-      try {
-        this.addressable = await this.direct.addressesBucket();
-      } catch {
-        return true; // settings that do not resolve (no region): S3Direct's request fails with an AwsAccessError saying so
-      }
-    }
-    return this.addressable;
+  /** Closes S3Direct's kept-alive connections. */
+  destroy(): void {
+    this.direct.destroy();
+  }
+
+  /** Sends through S3Direct or the SDK; once the bucket is known addressable or not, without another await. */
+  private route<T>(direct: () => Promise<T>, sdk: () => Promise<T>): Promise<T> {
+    if (this.addressable !== undefined) return this.addressable ? direct() : sdk();
+    return this.direct.addressesBucket().then(
+      (addressable) => {
+        this.addressable = addressable;
+        return addressable ? direct() : sdk();
+      },
+      // Settings that do not resolve (no region): S3Direct's request fails with an AwsAccessError saying so.
+      () => direct(),
+    );
   }
 }

@@ -46,8 +46,8 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
       if (response.Body === undefined) throw new Error('response has no body');
-      const size = objectSizeOf(this.bucket, key, response.ContentRange);
-      return { body: await response.Body.transformToByteArray(), size };
+      const body = await response.Body.transformToByteArray();
+      return rangeOfAnswer(this.bucket, key, { status: response.$metadata.httpStatusCode, body, contentRange: response.ContentRange }, offset, length);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       if (isRangeOfEmptyObject(error, offset)) return { body: new Uint8Array(0), size: 0 };
@@ -256,10 +256,15 @@ export function isRangeOfEmptyObject(error: unknown, offset: number): boolean {
 }
 
 /** The object's size from a ranged GET's Content-Range, "bytes 0-1023/5000": the number after the slash. */
-export function objectSizeOf(bucket: string, key: string, contentRange: string | undefined): number {
-  const size = Number(/\/(\d+)$/.exec(contentRange ?? '')?.[1] ?? Number.NaN);
-  if (!Number.isSafeInteger(size)) throw objectAccessError('GetObject', bucket, key, new Error(`response has no usable Content-Range (${String(contentRange)})`));
-  return size;
+/**
+ * A ranged GetObject's answer as a range and the object's size: a 206 carries the range and its
+ * Content-Range; a 200 (a server that ignored Range) carries the whole object.
+ */
+export function rangeOfAnswer(bucket: string, key: string, answer: { status: number | undefined; body: Uint8Array; contentRange: string | undefined }, offset: number, length: number): ObjectRange {
+  if (answer.status === 200) return { body: answer.body.subarray(offset, offset + length), size: answer.body.length };
+  const size = Number(/\/(\d+)$/.exec(answer.contentRange ?? '')?.[1] ?? Number.NaN);
+  if (!Number.isSafeInteger(size)) throw objectAccessError('GetObject', bucket, key, new Error(`response has no usable Content-Range (${String(answer.contentRange)})`));
+  return { body: answer.body, size };
 }
 
 export function withLastModified<T extends { lastModified?: Date }>(value: T, lastModified: Date | undefined): T {

@@ -1,8 +1,9 @@
 /**
  * S3Direct over real HTTP: against the embedded stack (what is written can be read back through the
- * SDK; 412 and a missing bucket), and against a scripted S3 stand-in that checks every request's
- * SigV4 signature as S3 would and answers failures (5xx, throttling, resets, stalls, access denied)
- * to pin down the retries and the errors ingest turns into 503.
+ * SDK; 412 and a missing bucket), and against a scripted S3 stand-in that checks PUTs' SigV4
+ * signatures as S3 would and answers failures (5xx, throttling, resets, stalls, access denied) and
+ * odd answers, to pin down the retries, the errors ingest turns into 503, and that the SDK-backed
+ * store answers the same.
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
@@ -223,6 +224,22 @@ describe('S3Direct against a scripted S3', () => {
       assert.equal(s3.received.length, 2);
     } finally {
       put.destroy();
+      await s3.stop();
+    }
+  });
+
+  test('a server that ignores Range answers 200 with the whole object: both stores return the range asked for', async () => {
+    const whole: Answer = (res) => res.writeHead(200, { etag: '"abc"', 'content-length': String(body.length) }).end(Buffer.from(body));
+    const s3 = await scriptedS3([whole]);
+    const direct = writer(s3.endpoint);
+    const sdk = new S3ObjectStore(createS3Client({ AWS_ENDPOINT_URL: s3.endpoint, AWS_REGION: 'eu-west-1', ...credentials }), 'data');
+    try {
+      const expected = { body: body.subarray(100, 150), size: body.length };
+      assert.deepEqual(await direct.getRange('k', 100, 50), expected);
+      assert.deepEqual(await sdk.getRange('k', 100, 50), expected);
+      assert.equal(s3.received[0]!.headers['range'], 'bytes=100-149');
+    } finally {
+      direct.destroy();
       await s3.stop();
     }
   });

@@ -110,6 +110,5 @@ describe('DirectS3ObjectStore: buckets S3Direct cannot address', () => {
     assert.deepEqual(sent, ['PutObjectCommand', 'HeadObjectCommand']);
 
     await assert.rejects(new S3Direct(client, expressBucket).putIfAbsent('k', Uint8Array.of(1)), (error: unknown) => error instanceof AwsAccessError && /sigv4-s3express signing scheme/.test(error.message));
-    assert.equal(sent.length, 2);
   });
 });
