@@ -120,7 +120,7 @@ export async function compactJob(deps: CompactorDeps, request: JobRequest): Prom
   const committedAt = clock();
   if (deps.delivery !== undefined && exportRecord !== undefined) {
     try {
-      const known = { record: exportRecord.record, ...(exportRecord.deliveryState === undefined ? {} : { state: exportRecord.deliveryState }) };
+      const known = { record: exportRecord.record, state: exportRecord.deliveryState };
       const delivered = await deliverExports({ ...deps.delivery, store, logger: log, cas: deps.cas }, tenant, shard, known);
       log.info('exports delivered', { outcome: delivered.outcome, delivered: delivered.delivered, latest: delivered.latest });
     } catch (error) {

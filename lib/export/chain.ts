@@ -13,8 +13,8 @@
  * with other jobs appending in between, where the claim one attempt read no longer tells.
  *
  * Records are only appended (n+1 after reading n), so they are dense: the latest is found by
- * probing upwards from the delivery state's hint. The compactor runs one job per shard at a time;
- * concurrent appenders are still safe (create-if-absent decides; the loser re-reads and re-appends).
+ * probing upwards from the delivery state's hint. Only L1 jobs append, and the compactor runs one
+ * L1 job per shard at a time; concurrent appenders are still safe (create-if-absent decides; the loser re-reads and re-appends).
  *
  * Records of jobs that are still open are never pruned: a claim naming a missing record therefore
  * always means "not this job's".
@@ -51,8 +51,8 @@ export interface WrittenRecord {
   outcome: 'written' | 'existing';
   key: string;
   record: ExportRecord;
-  /** The delivery state read before appending, for a delivery that follows (DeliveryStart). */
-  deliveryState?: VersionedDeliveryState;
+  /** The delivery state as read before appending, for a delivery that follows (DeliveryStart). */
+  deliveryState: VersionedDeliveryState;
 }
 
 export interface WriteRecordOptions {
@@ -70,19 +70,15 @@ export interface WriteRecordOptions {
  * the compactor reads it while the block is built. Stale by the time of the append, it is no worse
  * than a slow appender's reads: the create-if-absent write decides, and the loser reads again.
  */
-export interface ChainView {
-  /** The job's record, when an earlier attempt wrote one. */
-  existing: ExportRecord | undefined;
-  deliveryState: VersionedDeliveryState;
-  latest: number;
-  /** Record `latest`. */
-  previous: ExportRecord | undefined;
-}
+export type ChainView = { deliveryState: VersionedDeliveryState } & (
+  | { /** An earlier attempt of the job wrote its record. */ existing: ExportRecord }
+  | { existing: undefined; latest: number; /** Record `latest`. */ previous: ExportRecord | undefined }
+);
 
 export async function readChainView(store: ObjectStore, tenant: string, shard: number, jobId: string): Promise<ChainView> {
   const existing = await findJobRecord(store, tenant, shard, jobId);
   const deliveryState = await readDeliveryState(store, tenant, shard);
-  if (existing !== undefined) return { existing, deliveryState, latest: existing.sequence, previous: undefined };
+  if (existing !== undefined) return { existing, deliveryState };
   const latest = await findLatestSequence(store, tenant, shard, deliveryState.state);
   const previous = latest === 0 ? undefined : await readExportRecord(store, tenant, shard, latest);
   return { existing, deliveryState, latest, previous };
@@ -111,12 +107,13 @@ export async function findJobRecord(store: ObjectStore, tenant: string, shard: n
 }
 
 /**
- * The highest record sequence (0 when there is none). Probes upwards from the state's hint,
- * doubling the step, then bisects; without a hint (no delivery state yet) it lists the prefix.
+ * The highest record sequence (0 when there is none). Probes upwards from the state's hint or
+ * `atLeast` (a record known to exist), doubling the step, then bisects; without either (no
+ * delivery state yet) it lists the prefix.
  */
-export async function findLatestSequence(store: ObjectStore, tenant: string, shard: number, state?: DeliveryState): Promise<number> {
+export async function findLatestSequence(store: ObjectStore, tenant: string, shard: number, state?: DeliveryState, atLeast = 0): Promise<number> {
   const exists = async (sequence: number) => (await store.head(exportKey(tenant, shard, sequence))) !== undefined;
-  let low = state === undefined ? 0 : Math.max(state.head, state.delivered, state.attempted);
+  let low = Math.max(atLeast, state === undefined ? 0 : Math.max(state.head, state.delivered, state.attempted));
   if (low === 0) {
     const prefix = exportPrefix(tenant, shard);
     for await (const info of store.list(prefix)) low = Math.max(low, recordSequence(info.key, prefix) ?? 0);
@@ -190,7 +187,7 @@ export async function writeExportRecord(deps: ExportStoreDeps, job: ExportJob, i
     const winner = await readExportRecord(store, tenant, shard, record.sequence);
     if (winner?.jobId === jobId) return found(winner);
     logger.warn('export record taken by another job, re-appending', { tenant, shard, jobId, sequence: record.sequence, winner: winner?.jobId });
-    latest = await findLatestSequence(store, tenant, shard, { ...state, head: record.sequence });
+    latest = await findLatestSequence(store, tenant, shard, state, record.sequence);
   }
   throw new ExportConflictError(tenant, shard, jobId, maxAppendAttempts);
 
@@ -198,7 +195,7 @@ export async function writeExportRecord(deps: ExportStoreDeps, job: ExportJob, i
     if (record.rulesHash !== job.rulesHash) {
       logger.warn('existing export record was written with other rules', { tenant, shard, jobId, recordRules: record.rulesHash, jobRules: job.rulesHash });
     }
-    return { outcome: 'existing', key: exportKey(tenant, shard, record.sequence), record };
+    return { outcome: 'existing', key: exportKey(tenant, shard, record.sequence), record, deliveryState: view.deliveryState };
   }
 }
 

@@ -121,9 +121,10 @@ type LeaseWrite = { kind: 'busy' } | { kind: 'lost' } | { kind: 'delivered-by-an
  * Delivers the shard's undelivered records. Never throws for a failed send (the outcome says
  * 'failed' and the records stay undelivered); throws only for storage errors.
  *
- * In the common case (one new record, nobody else sending) that is a HEAD to find the latest
- * record, one write that takes the lease and marks the record attempted, the request, a HEAD to
- * look for a newer record, and one write that marks it delivered and releases the lease.
+ * In the common case (one new record, nobody else sending, the compactor's DeliveryStart given)
+ * that is a HEAD to find the latest record, one write that takes the lease and marks the record
+ * attempted, the request, a HEAD to look for a newer record, and one write that marks it delivered
+ * and releases the lease. Without a DeliveryStart (the tick) it first reads the state, and the record.
  */
 export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: number, start: DeliveryStart = {}): Promise<DeliveryResult> {
   const { store } = deps;
@@ -137,7 +138,8 @@ export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: 
   const sent: number[] = [];
   const skipped: number[] = [];
   const ours = (current: DeliveryState) => current.lease?.holder === holder;
-  const withHint = (state: DeliveryState, sequence: number) => ({ ...state, head: Math.max(state.head, sequence) });
+  /** The lease after this sender lets go of it: someone else's stays. */
+  const letGo = (current: DeliveryState) => (ours(current) ? null : current.lease);
   const readRecord = async (sequence: number) => (start.record?.sequence === sequence ? start.record : await readExportRecord(store, tenant, shard, sequence));
 
   /** The state as this call last read or wrote it: each write starts from it instead of reading. */
@@ -149,23 +151,12 @@ export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: 
   };
 
   // Nothing to send: answer without writing anything (the tick asks every shard every minute).
-  let latest = await findLatestSequence(store, tenant, shard, withHint(seen.state, start.record?.sequence ?? 0));
+  let latest = await findLatestSequence(store, tenant, shard, seen.state, start.record?.sequence);
   if (latest <= seen.state.delivered) return { outcome: 'up-to-date', latest, delivered: seen.state.delivered, sent, skipped };
 
   let holding = false;
   try {
     for (let round = 0; round < maxRounds; round++) {
-      // 2. Plan from the state last seen; the lease write below tells what it really was.
-      const last = await readRecord(latest);
-      if (last === undefined) throw new Error(`export record ${latest} disappeared`);
-      const candidates: ExportRecord[] = [];
-      const seenFrom = Math.max(seen.state.delivered + 1, seen.state.attempted);
-      for (let sequence = Math.max(seenFrom, latest - maxBacklogRecords + 1); sequence < latest; sequence++) {
-        const record = await readExportRecord(store, tenant, shard, sequence);
-        if (record !== undefined && last.ts - record.ts <= maxBacklogAgeMs) candidates.push(record);
-      }
-      candidates.push(last);
-
       // 1. Take (or renew) the lease and move `attempted` up to L, in one write, before the first byte leaves.
       // Re-applied to its own landed write (a 412 after a retried PUT), `from` comes out as L: the
       // records between are skipped, which L's running totals allow.
@@ -188,10 +179,19 @@ export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: 
       holding = true;
       if (lease.from > latest) {
         // Another sender marked a newer record meanwhile; nothing at or below L may go out now.
-        latest = await findLatestSequence(store, tenant, shard, withHint(seen.state, lease.from));
+        latest = await findLatestSequence(store, tenant, shard, seen.state, lease.from);
         continue;
       }
-      const plan = candidates.filter((record) => record.sequence >= lease.from);
+
+      // 2. The records to send: from `from` up to L, within the backlog limits.
+      const last = await readRecord(latest);
+      if (last === undefined) throw new Error(`export record ${latest} disappeared`);
+      const plan: ExportRecord[] = [];
+      for (let sequence = Math.max(lease.from, latest - maxBacklogRecords + 1); sequence < latest; sequence++) {
+        const record = await readExportRecord(store, tenant, shard, sequence);
+        if (record !== undefined && last.ts - record.ts <= maxBacklogAgeMs) plan.push(record);
+      }
+      plan.push(last);
       for (let sequence = lease.delivered + 1; sequence < latest; sequence++) if (!plan.some((r) => r.sequence === sequence)) skipped.push(sequence);
 
       // 3. Send, in order.
@@ -217,10 +217,10 @@ export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: 
       }
 
       // 4. Delivered up to L; look for a newer record, and release the lease with the same write when there is none.
-      const newer = await findLatestSequence(store, tenant, shard, withHint(seen.state, latest));
+      const newer = await findLatestSequence(store, tenant, shard, seen.state, latest);
       const finished = newer <= latest || round === maxRounds - 1;
       await update((current) => ({
-        next: { ...current, delivered: Math.max(current.delivered, target), deliveredAt: clock(), lastError: null, lease: finished && ours(current) ? null : current.lease },
+        next: { ...current, delivered: Math.max(current.delivered, target), deliveredAt: clock(), lastError: null, lease: finished ? letGo(current) : current.lease },
         result: undefined,
       }));
       logger.info('export records delivered', { sequences: sent, latest });
@@ -249,15 +249,13 @@ export async function deliverExports(deps: DeliveryDeps, tenant: string, shard: 
   async function failed(sequence: number, error: RemoteWriteError): Promise<DeliveryResult> {
     const status = error instanceof RemoteWriteRejectedError ? error.status : error instanceof RemoteWriteUnavailableError ? (error.lastStatus ?? null) : null;
     logger.error('export send failed, record left undelivered', { sequence, latest, status, error });
-    await update((current) => ({
-      next: {
-        ...current,
-        failures: current.failures + 1,
-        lastError: { at: clock(), sequence, message: error.message.slice(0, 500), status },
-        lease: ours(current) ? null : current.lease,
-      },
-      result: undefined,
-    }));
+    const lastError = { at: clock(), sequence, message: error.message.slice(0, 500), status };
+    await update((current) => {
+      // Applied again to its own landed write (a 412 after a retried PUT), it must not count twice.
+      const counted = current.lastError?.at === lastError.at && current.lastError.sequence === sequence;
+      if (counted && !ours(current)) return { next: current, result: undefined };
+      return { next: { ...current, failures: current.failures + (counted ? 0 : 1), lastError, lease: letGo(current) }, result: undefined };
+    });
     holding = false;
     return { outcome: 'failed', latest, delivered: seen.state.delivered, sent, skipped, error };
   }

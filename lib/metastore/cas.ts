@@ -159,9 +159,11 @@ export async function updateConditionally<S, R>(store: ObjectStore, key: string,
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     let current = known ?? (await update.read());
     let { next, result } = await update.apply(current, attempt);
-    if (known !== undefined && next === current.state) {
+    let fromKnown = known !== undefined;
+    if (fromKnown && next === current.state) {
       current = await update.read();
       ({ next, result } = await update.apply(current, attempt));
+      fromKnown = false;
     }
     known = undefined;
     if (next === current.state) return { outcome: 'unchanged', result, attempts: attempt, conflicts, ...current };
@@ -176,7 +178,8 @@ export async function updateConditionally<S, R>(store: ObjectStore, key: string,
     }
     conflicts++;
     update.onConflict?.(attempt, written.outcome);
-    if (attempt < maxAttempts) await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+    // A write from a stale `known` lost to a write made before it, not to a racing one: read at once.
+    if (attempt < maxAttempts && !fromKnown) await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
   }
   return { outcome: 'exhausted', attempts: maxAttempts, conflicts };
 }

@@ -397,6 +397,45 @@ describe('export delivery', () => {
     assert.deepEqual(capturedSamples(server.requests[0]!).get(`__name__=up:sum,k=a,strata_rule=up_sum,strata_shard=${shard}`), [[3_000, 3]]);
   });
 
+  it('a failure whose state write lands but comes back 412 (a retried PUT) is counted once, and the lease is released', async () => {
+    await append('job-1', 1_000, { a: 1 });
+    for (let i = 0; i < 50; i++) server.script.push({ status: 503 });
+    let puts = 0;
+    const landsThen412 = interceptStore(store, async (call, run) => {
+      if (call.op !== 'putIfMatch' || call.key !== deliveryStateKey(tenant, shard)) return run();
+      puts++;
+      const outcome = await run();
+      return puts === 2 ? { outcome: 'precondition-failed' } : outcome; // the lease write is 1, the failure's is 2
+    });
+
+    const result = await deliverExports({ ...deps(), store: landsThen412 }, tenant, shard);
+
+    assert.equal(result.outcome, 'failed');
+    const state = (await readDeliveryState(store, tenant, shard)).state;
+    assert.deepEqual([state.failures, state.lease, state.lastError?.sequence], [1, null, 1]);
+  });
+
+  it('a record appended while it sends goes out in the same call, under the same lease, released at the end', async () => {
+    await append('job-1', 1_000, { a: 1 });
+    let appended = false;
+    const appending = interceptStore(store, async (call, run) => {
+      const outcome = await run();
+      // After the lease write, before the request: the next job's record lands.
+      if (!appended && call.op === 'putIfMatch' && call.key === deliveryStateKey(tenant, shard)) {
+        appended = true;
+        await append('job-2', 2_000, { a: 1 });
+      }
+      return outcome;
+    });
+
+    const result = await deliverExports({ ...deps(), store: appending }, tenant, shard);
+
+    assert.deepEqual([result.outcome, result.sent, result.delivered], ['delivered', [1, 2], 2]);
+    const state = (await readDeliveryState(store, tenant, shard)).state;
+    assert.deepEqual([state.delivered, state.attempted, state.lease], [2, 2, null]);
+    assertIncreasing(accepted([204, 204]));
+  });
+
   it('prunes delivered records and claims of finished jobs, never an open job’s', async () => {
     for (let i = 1; i <= 30; i++) await append(`job-${i}`, 1_000 * i, { a: 1 });
     await deliverExports(deps({ maxBacklogRecords: 1 }), tenant, shard);

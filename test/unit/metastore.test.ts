@@ -179,15 +179,17 @@ describe('metastore compare-and-swap', () => {
       return { state: stored === undefined ? 0 : Number(new TextDecoder().decode(stored.body)), etag: stored?.etag };
     };
     let reads = 0;
+    const sleeps: number[] = [];
     const update = (known: { state: number; etag: string | undefined }, apply: (n: number) => number) =>
-      updateConditionally(store, key, { known, read: () => (reads++, read()), serialize: encode, apply: ({ state }) => ({ next: apply(state), result: state }), sleep: async () => {} });
+      updateConditionally(store, key, { known, read: () => (reads++, read()), serialize: encode, apply: ({ state }) => ({ next: apply(state), result: state }), sleep: async (ms) => void sleeps.push(ms), random: () => 1 });
 
     const created = await update({ state: 0, etag: undefined }, (n) => n + 1);
     assert.deepEqual([created.outcome, reads], ['written', 0]);
     const fresh = await read();
     await store.put(key, encode(5));
     const stale = await update(fresh, (n) => n + 1);
-    assert.deepEqual([stale.outcome, reads, (await read()).state], ['written', 1, 6]);
+    assert.deepEqual([stale.outcome, stale.outcome === 'written' && stale.conflicts, reads, (await read()).state], ['written', 1, 1, 6]);
+    assert.deepEqual(sleeps, [], 'a write that lost only because the known object was stale reads again without a backoff');
     const unchanged = await update({ state: 100, etag: (await read()).etag }, (n) => (n >= 100 ? n : n + 1));
     assert.deepEqual([unchanged.outcome, reads, (await read()).state], ['written', 2, 7]);
   });
