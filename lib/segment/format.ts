@@ -315,6 +315,13 @@ function checkChunkData(stored: Uint8Array, chunk: ChunkLocation, index: number,
 }
 
 /** After the last chunk: the file must end there, and the chunks must add up to the header's totals. */
+/** On open, before any chunk is read: the file is as long as its header says, not cut short or padded. */
+function checkFileSize(header: FileHeader, headerEnd: number, fileBytes: number, source: string | undefined): void {
+  const expected = headerEnd + header.bodyStoredBytes;
+  if (fileBytes < expected) throw new TruncatedFileError(`file is ${fileBytes} bytes, its header says ${expected}`, source);
+  if (fileBytes > expected) throw new SegmentFormatError(`${fileBytes - expected} unexpected bytes after the last chunk`, source);
+}
+
 function checkBodyEnd(header: FileHeader, offset: number, fileBytes: number, storedTotal: number, decodedTotal: number, source: string | undefined): void {
   if (offset !== fileBytes) throw new SegmentFormatError(`${fileBytes - offset} unexpected bytes after the last chunk`, source);
   if (storedTotal !== header.bodyStoredBytes || decodedTotal !== header.bodyDecodedBytes) {
@@ -341,6 +348,7 @@ export class FileReader {
     const header = readFileHeader(bytes, options);
     const chunks: ChunkLocation[] = [];
     let offset = fileHeaderLength(bytes)!;
+    checkFileSize(header, offset, bytes.length, source);
     let storedTotal = 0;
     let decodedTotal = 0;
     for (let i = 0; i < header.chunkCount; i++) {
@@ -394,7 +402,7 @@ export function rangedFileOf(bytes: Uint8Array): RangedFile {
   return { size: bytes.length, start: bytes, read: async (offset, length) => bytes.subarray(offset, offset + length) };
 }
 
-/** Bytes per ranged read of a streamed file: with the window read ahead, about three are held per file. */
+/** Bytes per ranged read of a streamed file: about four are held per file (its first read, kept for the next pass, the window, the one read ahead and a straddling join). */
 export const defaultWindowBytes = 1 << 20;
 
 export interface StreamedOpenOptions extends OpenOptions {
@@ -405,7 +413,8 @@ export interface StreamedOpenOptions extends OpenOptions {
 /**
  * FileReader's counterpart for files too large to hold whole (the sources of a compaction job):
  * the header is read on open, the chunks a window at a time as they are consumed. The checks are
- * FileReader's, made as chunks arrive: a bad chunk is found when it is reached, not on open.
+ * FileReader's: the header and the file's length on open, each chunk as it arrives (a bad chunk is
+ * found when it is reached, not on open).
  */
 export class StreamedFileReader {
   private constructor(
@@ -428,6 +437,7 @@ export class StreamedFileReader {
     // A header over the limit is refused by readFileHeader before anything more is read.
     const withinLimit = headerEnd !== undefined && headerEnd - preambleBytes - checksumBytes <= limits.maxHeaderBytes;
     const header = readFileHeader(longHeader && withinLimit ? await file.read(0, Math.min(headerEnd, file.size)) : first, options);
+    checkFileSize(header, headerEnd!, file.size, source);
     return new StreamedFileReader(header, file, headerEnd!, limits, windowBytes, source);
   }
 
@@ -456,7 +466,8 @@ export class StreamedFileReader {
 
 /**
  * Forward reads of a RangedFile through a window of at least `windowBytes`, the window after it
- * read ahead, so that a merge rarely waits on storage. Memory: about three windows.
+ * read ahead, so that a merge rarely waits on storage. Memory: the file's first read, and about
+ * three windows.
  */
 class FileWindow {
   private start = 0;
@@ -481,7 +492,7 @@ class FileWindow {
         // The rest of this window and the one read ahead, joined (a chunk that straddles them).
         const tail = offset >= this.start ? this.bytes.subarray(offset - this.start) : new Uint8Array(0);
         const next = await ahead.bytes;
-        this.bytes = concat([tail, next], tail.length + next.length);
+        this.bytes = tail.length === 0 ? next : concat([tail, next], tail.length + next.length);
         this.start = windowEnd - tail.length;
       } else {
         this.bytes = await this.file.read(offset, Math.min(this.file.size - offset, Math.max(length, this.windowBytes)));

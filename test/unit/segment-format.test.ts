@@ -378,6 +378,15 @@ describe('segment format: the streamed reader', () => {
     );
   });
 
+  it('a source cut short or padded fails on open, before any chunk is read', async () => {
+    const bytes = manyChunks();
+    for (const damaged of [bytes.subarray(0, bytes.length - 1), Buffer.concat([bytes, new Uint8Array(3)])]) {
+      const reads: Array<[number, number]> = [];
+      await assert.rejects(StreamedFileReader.open(rangedFile(damaged, 100, reads), { windowBytes: 64 }), /file is \d+ bytes, its header says|3 unexpected bytes after the last chunk/);
+      assert.ok(reads.every(([offset]) => offset === 0), 'nothing past the header was read');
+    }
+  });
+
   it('reads again from the first chunk on each pass, and a header longer than the first read', async () => {
     const sources = Array.from({ length: 3000 }, (_, i) => segmentKey('team-a', 0, `01JD5Z3Q4R8X9V2W6T7Y${String(i).padStart(6, '0')}`));
     const block = encodeFile({ ...segmentIdentity(), level: 1, id: 'L1-00000001', sources }, twoSeries);
