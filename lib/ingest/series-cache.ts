@@ -11,8 +11,8 @@
  *
  * Memory is bounded by the caller: once `usedBytes` passes its budget it clears the cache (and with
  * it the pair table the entries refer to), between requests, and it refills from the traffic. The
- * arrays are kept and reused: writing into fresh memory costs page faults, which made a cold cache
- * (every label set new) twice as slow as no cache when it was reallocated instead.
+ * arrays are kept and reused rather than allocated again: writing into fresh memory costs page
+ * faults, which a cold cache (every label set new) would pay on every clear.
  */
 import { grownInt32, grownUint8, insertSlot, rehashed } from './bytes.js';
 import { LabelPairs } from './label-pairs.js';

@@ -397,11 +397,6 @@ export interface RangedFile {
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
-/** A file already in memory, as a RangedFile. */
-export function rangedFileOf(bytes: Uint8Array): RangedFile {
-  return { size: bytes.length, start: bytes, read: async (offset, length) => bytes.subarray(offset, offset + length) };
-}
-
 /** Bytes per ranged read of a streamed file: about four are held per file (its first read, kept for the next pass, the window, the one read ahead and a straddling join). */
 export const defaultWindowBytes = 1 << 20;
 

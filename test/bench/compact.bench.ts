@@ -35,9 +35,10 @@ import type { BlockOutput } from '../../lib/compact/output.js';
 import { strata } from '../../lib/gen/segment.js';
 import { contentUlid } from '../../lib/segment/build.js';
 import { snappyCompress } from '../../lib/segment/snappy.js';
-import { FileReader, FileWriter, rangedFileOf, type Series } from '../../lib/segment/format.js';
+import { FileReader, FileWriter, type Series } from '../../lib/segment/format.js';
 import { segmentKey } from '../../lib/segment/keys.js';
 import { sqsEvent, startPlannerStack, takeEvents } from '../helpers/planner-stack.js';
+import { sourcesOf } from '../helpers/segments.js';
 
 interface Measurement {
   cpuSeconds: number;
@@ -131,7 +132,7 @@ async function childMain(mode: string, dir: string): Promise<void> {
       }
     }
   } else {
-    const block = await buildBlock({ tenant, shard: 0, level: 1, id: 'L1-bench', createdBy: 'bench', createdAtMs: 0 }, sources.map(({ key, bytes }) => ({ key, file: rangedFileOf(bytes) })), new CountingOutput());
+    const block = await buildBlock({ tenant, shard: 0, level: 1, id: 'L1-bench', createdBy: 'bench', createdAtMs: 0 }, sourcesOf(sources), new CountingOutput());
     samples = block.stats.samplesIn;
     outputBytes = block.size;
   }

@@ -93,7 +93,6 @@ describe('chaos: the checks', () => {
     const [segment] = buildSegments([series('up', { job: 'a' }, [[1000, 1]])], { tenant, shardCount: 1, createdBy: 'test', createdAtMs: 1 });
     await world.store.put(segment!.key, segment!.bytes);
     await world.store.put(stateKey(tenant, 0), serializeState({ ...emptyState(tenant, 0, 'gen0'), pending: pendingSegments(1) }));
-    await world.store.put(stateKey(tenant, 2), serializeState(emptyState(tenant, 2, 'gen0')));
     const { job, input } = jobOf('job-1', 1_000, { a: 1 });
     await writeExportRecord({ store: world.store }, job, input);
     await world.store.put('state/not-a-state.json', new Uint8Array(1));

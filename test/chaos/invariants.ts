@@ -130,7 +130,11 @@ export async function checkQuiescent(world: World, quarantined: ReadonlySet<stri
     const where = `${status.tenant}/${status.shard}`;
     const left = { pending: status.pendingSegments, waiting: status.waitingBlocks, jobs: status.openJobs, tombstones: status.tombstones };
     if (Object.values(left).some((n) => n > 0)) violations.push(`invariant 5: the state of ${where} still holds ${JSON.stringify(left)}`);
-    if (status.exports.undelivered > 0) violations.push(`invariant 5: ${status.exports.undelivered} export record(s) of ${where} undelivered`);
+  }
+  // Every shard with export objects, whether or not a state object is left for it.
+  for (const { tenant, shard } of await exportShards(world.store)) {
+    const status = await exportStatus(world.store, tenant, shard);
+    if (status.undelivered > 0) violations.push(`invariant 5: ${status.undelivered} export record(s) of ${tenant}/${shard} undelivered`);
   }
   const segments = await keys(world.store, prefixes.segments);
   if (segments.length > 0) violations.push(`invariant 5: ${segments.length} segment(s) stranded, e.g. ${segments.slice(0, 3).join(', ')}`);
@@ -217,7 +221,7 @@ export function compareTotals(what: string, actual: Totals, expected: Totals): s
 export async function checkExports(world: World, tenant: string, truth: Totals, options: { checkValues: boolean }): Promise<{ violations: string[]; counters: number }> {
   const violations: string[] = [];
   const recordSeries: Array<{ labels: ReadonlyArray<{ name: string; value: string }>; value: number }> = [];
-  for (const shard of await exportShards(world.store, tenant)) {
+  for (const { shard } of await exportShards(world.store, tenant)) {
     const status = await exportStatus(world.store, tenant, shard);
     const where = `exports of ${tenant}/${shard}`;
     if (status.delivered !== status.latest) violations.push(`invariant 4: ${where}: record ${status.latest} is the latest, ${status.delivered} delivered`);
@@ -242,10 +246,14 @@ export async function checkExports(world: World, tenant: string, truth: Totals, 
 }
 
 /** The tenant's shards that have export objects. */
-async function exportShards(store: ObjectStore, tenant: string): Promise<number[]> {
-  const found = new Set<number>();
-  for (const key of await keys(store, `${prefixes.exports}${tenant}/`)) found.add(Number(key.split('/')[2]));
-  return [...found];
+/** The shards with export objects: all of them, or one tenant's. */
+async function exportShards(store: ObjectStore, tenant?: string): Promise<Array<{ tenant: string; shard: number }>> {
+  const found = new Map<string, { tenant: string; shard: number }>();
+  for (const key of await keys(store, tenant === undefined ? prefixes.exports : `${prefixes.exports}${tenant}/`)) {
+    const [, owner, shard] = key.split('/');
+    found.set(`${owner}/${shard}`, { tenant: owner!, shard: Number(shard) });
+  }
+  return [...found.values()];
 }
 
 async function keys(store: ObjectStore, prefix: string): Promise<string[]> {

@@ -3,7 +3,7 @@ import { buildBlock, type BuiltBlock, type SourceObject } from '../../lib/compac
 import { mergeEntries, type MergeStats } from '../../lib/compact/merge.js';
 import { MemoryBlockOutput } from '../../lib/compact/output.js';
 import { entryOf } from '../../lib/segment/entry.js';
-import { rangedFileOf, seriesOf, type FileIdentity, type Series } from '../../lib/segment/format.js';
+import { seriesOf, type FileIdentity, type RangedFile, type Series } from '../../lib/segment/format.js';
 import { sortLabels } from '../../lib/segment/labels.js';
 
 export const sampleUlid = '01JD5Z3Q4R8X9V2W6T7Y0K1M3N';
@@ -39,6 +39,11 @@ export async function mergeSeriesLists(sources: Series[][], stats?: MergeStats):
     stats,
   );
   return merged;
+}
+
+/** A file already in memory, as a RangedFile. */
+export function rangedFileOf(bytes: Uint8Array): RangedFile {
+  return { size: bytes.length, start: bytes, read: async (offset, length) => bytes.subarray(offset, offset + length) };
 }
 
 /** Files in memory as buildBlock's sources. */
