@@ -4,7 +4,7 @@
  * ones either way; the backend only decides how they are reached:
  *
  * - `in-process` (the default): the stack's in-process store (lib/local/in-process-store.ts), the
- *   same objects and the same checks without HTTP — about nine times less CPU per seed;
+ *   same objects and the same checks without HTTP — about a fifth of the CPU per seed (docs/testing.md);
  * - `http`: the functions' own store (DirectS3ObjectStore: signed requests, the SDK for listings and
  *   deletes) against the stack's endpoint, as the pipeline reaches S3.
  */
