@@ -12,6 +12,7 @@
  * AWS clients of its own that carry its name in the User-Agent, which the stack's request meter
  * reads).
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { createS3Client, createSqsClient, type Env } from '../lib/aws/clients.js';
@@ -37,6 +38,11 @@ export interface LocalPipelineOptions {
   tickSeconds?: number;
   /** Only S3 and SQS: no ingest, planner, compactor or tick. */
   stackOnly?: boolean;
+  /**
+   * Worker threads the compactor's concurrent invocations are spread over. Default: one per core,
+   * at most 4 (defaultCompactorThreads).
+   */
+  compactorThreads?: number;
   /**
    * What the functions read (STRATA_RULES, STRATA_REMOTE_WRITE_URL, limits, shard count, …). The
    * stack's AWS_* variables and the resource variables are added to it.
@@ -175,7 +181,7 @@ async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResou
     });
     const invoked = (functionName: InvokedFunctionName) => worker({ functionName, env: envOf(callerIds[functionName]), logLevel: options.log.level });
     const planner = await invoked('planner');
-    const compactor = await invoked('compactor');
+    const compactor = workerPool(await startAll(Array.from({ length: options.compactorThreads ?? defaultCompactorThreads() }, () => () => invoked('compactor'))));
     const tick = await invoked('tick');
     // The event source settings serverless.yml gives the functions (lib/aws/resources.ts).
     const eventSource = async (functionName: QueueFunctionName, queueUrl: string, target: FunctionWorker) => {
@@ -223,7 +229,54 @@ async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResou
   }
 }
 
-interface FunctionWorker {
+/**
+ * On Lambda every concurrent invocation has an execution environment and CPU of its own; one thread
+ * would make a long compaction hold up every other job of the machine. A few threads, not one per
+ * invocation: each imports every module and the SDK.
+ */
+export function defaultCompactorThreads(): number {
+  return Math.min(4, availableParallelism());
+}
+
+/**
+ * Starts them all at once, and waits for every one to start or fail before throwing the first
+ * failure, so that the caller's clean-up stops each that started.
+ */
+async function startAll(starts: Array<() => Promise<FunctionWorker>>): Promise<FunctionWorker[]> {
+  const settled = await Promise.allSettled(starts.map((start) => start()));
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<FunctionWorker>).value);
+}
+
+/**
+ * Threads running the same function as one: each invocation goes to the thread with the fewest in
+ * flight (the first of them on a tie); the CPU time is theirs together.
+ */
+export function workerPool(workers: FunctionWorker[]): FunctionWorker {
+  const inFlight = workers.map(() => 0);
+  return {
+    url: undefined,
+    async invoke<Result>(event: unknown, context: Context) {
+      const chosen = inFlight.indexOf(Math.min(...inFlight));
+      inFlight[chosen]!++;
+      try {
+        return await workers[chosen]!.invoke<Result>(event, context);
+      } finally {
+        inFlight[chosen]!--;
+      }
+    },
+    async stats() {
+      const all = await Promise.all(workers.map((one) => one.stats()));
+      return { cpuMs: all.reduce((sum, one) => sum + one.cpuMs, 0) };
+    },
+    async stop() {
+      await Promise.all(workers.map((one) => one.stop()));
+    },
+  };
+}
+
+export interface FunctionWorker {
   url: string | undefined;
   /** Runs the function's handler in its thread; rejects with what the handler threw. */
   invoke<Result>(event: unknown, context: Context): Promise<Result>;
