@@ -11,6 +11,8 @@
  * of time of a series — only concatenates the sources' sample bytes; overlapping copies (client
  * retries, late data) and profile stacks are decoded, merged and encoded again.
  */
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { decodeSamples, encodeSamples, type SeriesEntry } from '../segment/entry.js';
 import type { Sample, Stack } from '../segment/format.js';
 import { compareLabelSets } from '../segment/labels.js';
@@ -27,6 +29,14 @@ export interface MergeStats {
 export type EntryBatches = AsyncIterable<SeriesEntry[]> | Iterable<SeriesEntry[]>;
 
 const bits = new DataView(new ArrayBuffer(16));
+
+/**
+ * The longest the merge runs before it gives the event loop a turn. Sources are read ahead, so the
+ * merge seldom waits on I/O: a job whose sources fit in memory would otherwise hold the thread for
+ * its whole merge, and the part uploads, reads ahead and (in `strata dev`) other invocations on the
+ * thread would wait for it.
+ */
+const maxTurnMs = 10;
 
 /** Orders doubles by their IEEE 754 bit patterns, so NaN payloads and -0 stay distinct and ordered. */
 export function compareValueBits(a: number, b: number): number {
@@ -67,7 +77,12 @@ export async function mergeEntries(
     if (await refill(cursor)) heap.push(cursor);
   }
   const copies: SeriesEntry[] = [];
+  let turnStarted = performance.now();
   while (heap.size > 0) {
+    if (performance.now() - turnStarted >= maxTurnMs) {
+      await nextTurn();
+      turnStarted = performance.now();
+    }
     const labels = heap.top().batch[heap.top().index]!.labels;
     copies.length = 0;
     // A source holds each series once, so the copies of this series are the heap's equal tops; the

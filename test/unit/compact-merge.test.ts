@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { readStoredHeader } from '../../lib/compact/live.js';
-import { compareValueBits, newMergeStats } from '../../lib/compact/merge.js';
+import { compareValueBits, mergeEntries, newMergeStats } from '../../lib/compact/merge.js';
 import { decodeFile, encodeFile, type Series } from '../../lib/segment/format.js';
 import { parseDataKey, segmentKey } from '../../lib/segment/keys.js';
 import { MemoryObjectStore } from '../helpers/metastore-memory.js';
+import { entryOf } from '../../lib/segment/entry.js';
 import { buildBlockInMemory, mergeSeriesLists, series, segmentIdentity } from '../helpers/segments.js';
 
 const ulids = ['01JD5Z3Q4R8X9V2W6T7Y0K1M3A', '01JD5Z3Q4R8X9V2W6T7Y0K1M3B', '01JD5Z3Q4R8X9V2W6T7Y0K1M3C'];
@@ -33,6 +34,20 @@ describe('compaction merge', () => {
     const [merged] = await mergeSeriesLists([[series('up', {}, [[1, 1], [2, 5]])], [series('up', {}, [[1, 1], [2, 7], [3, 1]])]], stats);
     assert.deepEqual(rows(merged!), [[1, 1], [2, 5], [2, 7], [3, 1]]);
     assert.deepEqual(stats, { series: 1, samplesIn: 5, samplesOut: 4, stacksIn: 0, stacksOut: 0 });
+  });
+
+  it('gives the event loop a turn during a long merge of sources already in memory', async () => {
+    // Nothing here waits on I/O: without its own turns the merge would run to the end in microtasks.
+    const sources = [0, 1].map((source) => [Array.from({ length: 40 }, (_, i) => entryOf(series(`m${String(i).padStart(2, '0')}`, {}, [[source, 1]])))]);
+    const order: string[] = [];
+    setImmediate(() => order.push('event loop turn'));
+    await mergeEntries(sources, () => {
+      const until = performance.now() + 1; // 1 ms of work per series, 40 ms in all
+      while (performance.now() < until);
+      if (order.at(-1) !== 'series') order.push('series');
+    });
+    order.push('merge done');
+    assert.deepEqual(order, ['series', 'event loop turn', 'series', 'merge done']);
   });
 
   it('tells NaN payloads and signed zeros apart', async () => {
