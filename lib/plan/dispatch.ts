@@ -1,6 +1,6 @@
 /**
  * Dispatching jobs to the FIFO jobs queue, always after the state that holds them is committed:
- * send (MessageGroupId = tenant/shard/level, MessageDeduplicationId = job id), then record the dispatch
+ * send (MessageGroupId: jobGroupId, MessageDeduplicationId = job id), then record the dispatch
  * in the state. A crash in between leaves the job with `dispatches` unchanged, so whoever looks at
  * the shard next (a retried planner message, the compactor's commit, the tick) sends it again under
  * the same deduplication id, and SQS drops the copy if the first send got through.
@@ -48,15 +48,21 @@ export function parseJobMessage(body: string): JobMessage {
 }
 
 /**
- * `tenant/shard/Llevel`: a shard's jobs of one level run one at a time, in order, while a long
- * job of a higher level runs beside them instead of holding up the shard's L0 compaction. A
- * tenant too long for SQS's 128 characters is shortened with a hash of it.
+ * L0→L1 jobs: `tenant/shard/L1`, so a shard's L1 jobs run one at a time, in order, and the shards
+ * of a tenant side by side. Merges (level 2 and up): `tenant/Llevel`, so a tenant's merges of one
+ * level run one at a time, in order (and so each shard's, in order). Ingest splits every request
+ * across all the shards of its tenant, so the shards reach a merge together: in one group per
+ * shard, a tenant's 16 shards would start 16 merges at once and take the compactor's concurrency,
+ * and on a shared machine the CPU, from the L1 jobs that compaction lag depends on. A merge's
+ * sources are already compacted and exported; it can wait. A tenant too long for SQS's 128
+ * characters is shortened with a hash of it.
  */
 export function jobGroupId(tenant: string, shard: number, level: number): string {
-  const plain = `${tenant}/${shard}/L${level}`;
+  const lane = level === 1 ? `${shard}/L1` : `L${level}`;
+  const plain = `${tenant}/${lane}`;
   if (plain.length <= 128) return plain;
   const hash = createHash('sha256').update(tenant).digest('hex').slice(0, 16);
-  return `${tenant.slice(0, 100)}~${hash}/${shard}/L${level}`;
+  return `${tenant.slice(0, 100)}~${hash}/${lane}`;
 }
 
 export function jobMessage(tenant: string, shard: number, job: OpenJob): OutgoingMessage {

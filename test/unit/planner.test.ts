@@ -167,16 +167,20 @@ describe('planner: S3 event messages', () => {
 });
 
 describe('planner: job messages and configuration', () => {
-  test('planner: a job message names tenant, shard and job; group is tenant/shard/level; dedup is the job id, then .rN', () => {
+  test('planner: a job message names tenant, shard and job; group is tenant/shard/L1, or tenant/level for a merge; dedup is the job id, then .rN', () => {
     const { jobs } = cut(stateWith({ pending: pendingSegments(20) }), 1);
     const job = jobs[0]!;
     const message = jobMessage('team-a', 3, job);
     assert.equal(message.groupId, 'team-a/3/L1');
-    assert.equal(jobMessage('team-a', 3, { ...job, level: 2 }).groupId, 'team-a/3/L2');
+    assert.equal(jobMessage('team-a', 3, { ...job, level: 2 }).groupId, 'team-a/L2');
+    assert.equal(jobMessage('team-a', 0, { ...job, level: 2 }).groupId, 'team-a/L2');
+    assert.equal(jobMessage('team-a', 3, { ...job, level: 3 }).groupId, 'team-a/L3');
     assert.equal(message.deduplicationId, job.id);
     assert.deepEqual(parseJobMessage(message.body), { v: 1, tenant: 'team-a', shard: 3, jobId: job.id });
     assert.equal(jobMessage('team-a', 3, { ...job, dispatches: 2 }).deduplicationId, dispatchDedupId(job.id, 2));
+    assert.ok(jobGroupId('t'.repeat(150), 65535, 1).length <= 128);
     assert.ok(jobGroupId('t'.repeat(150), 65535, 9).length <= 128);
+    assert.notEqual(jobGroupId(`${'t'.repeat(150)}a`, 1, 1), jobGroupId(`${'t'.repeat(150)}b`, 1, 1));
   });
 
   test('planner: configuration comes from the environment, with defaults, and rejects nonsense', () => {
