@@ -57,7 +57,8 @@ export interface EventSourceDescription {
  * planner: big batches over a short window, so that one invocation plans many segments of a shard
  * with one state write, and few concurrent planners, so that they rarely race on the same state.
  * compactor: one job per invocation, so the timeout bounds one job and a failure retries only it;
- * FIFO ordering per shard limits concurrency to the number of active shards anyway.
+ * the FIFO groups (one per shard for L1 jobs, one per tenant and level for merges) limit
+ * concurrency to about the number of active shards anyway.
  */
 export const eventSources = {
   planner: { queue: 'eventsQueue', batchSize: 100, maximumBatchingWindowSeconds: 5, maximumConcurrency: 5, reportBatchItemFailures: true },
