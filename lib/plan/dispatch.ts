@@ -51,9 +51,9 @@ export function parseJobMessage(body: string): JobMessage {
  * L0→L1 jobs: `tenant/shard/L1`, so a shard's L1 jobs run one at a time, in order, and the shards
  * of a tenant side by side. Merges (level 2 and up): `tenant/Llevel`, so a tenant's merges of one
  * level run one at a time, in order (and so each shard's, in order). Ingest splits every request
- * across all the shards of its tenant, so the shards reach a merge together: in one group per
- * shard, a tenant's 16 shards would start 16 merges at once and take the compactor's concurrency,
- * and on a shared machine the CPU, from the L1 jobs that compaction lag depends on. A merge's
+ * across all the shards of its tenant, so the shards reach a merge together: with a group per
+ * shard, every shard of a tenant would start its merge at once and take the compactor's
+ * concurrency, and on a shared machine the CPU, from the L1 jobs that compaction lag depends on. A merge's
  * sources are already compacted and exported; it can wait. A tenant too long for SQS's 128
  * characters is shortened with a hash of it.
  */
