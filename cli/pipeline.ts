@@ -77,6 +77,8 @@ export interface LocalPipeline {
   env: Record<string, string>;
   /** Absent with stackOnly. */
   ingestUrl?: string;
+  /** The threads the compactor runs on; absent with stackOnly. */
+  compactorThreads?: number;
   usage(): Promise<PipelineUsage>;
   stop(): Promise<void>;
 }
@@ -133,13 +135,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     env.STRATA_BUCKET = resources.bucket;
     env.STRATA_EVENTS_QUEUE_URL = resources.eventsQueue.url;
     env.STRATA_JOBS_QUEUE_URL = resources.jobsQueue.url;
-    const functions = options.stackOnly === true ? undefined : await startFunctions(stack, resources, { ...options.env, ...env }, host, options);
+    const compactorThreads = options.compactorThreads ?? defaultCompactorThreads();
+    const functions = options.stackOnly === true ? undefined : await startFunctions(stack, resources, { ...options.env, ...env }, host, { ...options, compactorThreads });
     return {
       endpoint: stack.endpoint,
       region: stack.region,
       resources,
       env,
-      ...(functions?.ingest.url === undefined ? {} : { ingestUrl: functions.ingest.url }),
+      ...(functions?.ingest.url === undefined ? {} : { ingestUrl: functions.ingest.url, compactorThreads }),
       usage: () => usageOf(stack, functions),
       async stop() {
         await functions?.stop();
@@ -162,7 +165,7 @@ interface RunningFunctions {
   stop(): Promise<void>;
 }
 
-async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResources, env: Env, host: string, options: LocalPipelineOptions): Promise<RunningFunctions> {
+async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResources, env: Env, host: string, options: LocalPipelineOptions & { compactorThreads: number }): Promise<RunningFunctions> {
   const logger = jsonLogger(options.log);
   const envOf = (caller: string): Env => ({ ...env, AWS_SDK_UA_APP_ID: caller });
   const started: Array<{ stop(): Promise<void> }> = [];
@@ -181,7 +184,7 @@ async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResou
     });
     const invoked = (functionName: InvokedFunctionName) => worker({ functionName, env: envOf(callerIds[functionName]), logLevel: options.log.level });
     const planner = await invoked('planner');
-    const compactor = workerPool(await startAll(Array.from({ length: options.compactorThreads ?? defaultCompactorThreads() }, () => () => invoked('compactor'))));
+    const compactor = workerPool(await startAll(Array.from({ length: options.compactorThreads }, () => () => invoked('compactor'))));
     const tick = await invoked('tick');
     // The event source settings serverless.yml gives the functions (lib/aws/resources.ts).
     const eventSource = async (functionName: QueueFunctionName, queueUrl: string, target: FunctionWorker) => {

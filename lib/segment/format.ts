@@ -314,7 +314,6 @@ function checkChunkData(stored: Uint8Array, chunk: ChunkLocation, index: number,
   if (crc32(stored) !== chunk.checksum) throw new ChecksumMismatchError(`chunk ${index + 1} checksum mismatch`, source);
 }
 
-/** After the last chunk: the file must end there, and the chunks must add up to the header's totals. */
 /** On open, before any chunk is read: the file is as long as its header says, not cut short or padded. */
 function checkFileSize(header: FileHeader, headerEnd: number, fileBytes: number, source: string | undefined): void {
   const expected = headerEnd + header.bodyStoredBytes;
@@ -322,6 +321,7 @@ function checkFileSize(header: FileHeader, headerEnd: number, fileBytes: number,
   if (fileBytes > expected) throw new SegmentFormatError(`${fileBytes - expected} unexpected bytes after the last chunk`, source);
 }
 
+/** After the last chunk: the file must end there, and the chunks must add up to the header's totals. */
 function checkBodyEnd(header: FileHeader, offset: number, fileBytes: number, storedTotal: number, decodedTotal: number, source: string | undefined): void {
   if (offset !== fileBytes) throw new SegmentFormatError(`${fileBytes - offset} unexpected bytes after the last chunk`, source);
   if (storedTotal !== header.bodyStoredBytes || decodedTotal !== header.bodyDecodedBytes) {

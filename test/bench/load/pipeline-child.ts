@@ -7,7 +7,7 @@
  * shard count) are read with the functions' own validated config parsers and sent with `ready`.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { defaultCompactorThreads, startLocalPipeline, type PipelineUsage } from '../../../cli/pipeline.js';
+import { startLocalPipeline, type PipelineUsage } from '../../../cli/pipeline.js';
 import { ingestConfigFromEnv } from '../../../lib/ingest/config.js';
 import { plannerConfigFromEnv } from '../../../lib/plan/config.js';
 import { leaveParent, serveParent, tellParent } from './ipc.js';
@@ -73,7 +73,7 @@ async function handle(message: PipelineRequest): Promise<void> {
       queues: Object.fromEntries(
         [resources.eventsQueue, resources.eventsDeadLetterQueue, resources.jobsQueue, resources.jobsDeadLetterQueue].map((queue) => [queue.name, queue.url]),
       ),
-      settings: { l0MaxAgeMs: l0.maxAgeMs, segmentsPerJob: l0.maxItems, shardCount: ingestConfigFromEnv(functionEnv).shardCount, compactorThreads: defaultCompactorThreads() },
+      settings: { l0MaxAgeMs: l0.maxAgeMs, segmentsPerJob: l0.maxItems, shardCount: ingestConfigFromEnv(functionEnv).shardCount, compactorThreads: pipeline.compactorThreads! },
     });
     setInterval(() => {
       if (jobs.length === 0) return;
