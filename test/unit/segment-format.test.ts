@@ -380,9 +380,13 @@ describe('segment format: the streamed reader', () => {
 
   it('a source cut short or padded fails on open, before any chunk is read', async () => {
     const bytes = manyChunks();
-    for (const damaged of [bytes.subarray(0, bytes.length - 1), Buffer.concat([bytes, new Uint8Array(3)])]) {
+    const cases: Array<[Uint8Array, RegExp]> = [
+      [bytes.subarray(0, bytes.length - 1), /file is \d+ bytes, its header says \d+/],
+      [Buffer.concat([bytes, new Uint8Array(3)]), /3 unexpected bytes after the last chunk/],
+    ];
+    for (const [damaged, error] of cases) {
       const reads: Array<[number, number]> = [];
-      await assert.rejects(StreamedFileReader.open(rangedFile(damaged, 100, reads), { windowBytes: 64 }), /file is \d+ bytes, its header says|3 unexpected bytes after the last chunk/);
+      await assert.rejects(StreamedFileReader.open(rangedFile(damaged, 100, reads), { windowBytes: 64 }), error);
       assert.ok(reads.every(([offset]) => offset === 0), 'nothing past the header was read');
     }
   });
