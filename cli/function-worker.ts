@@ -26,13 +26,20 @@ import { DirectS3ObjectStore } from '../lib/aws/s3-direct.js';
 import { ingestConfigFromEnv } from '../lib/ingest/config.js';
 import { startIngestServer } from '../lib/ingest/server.js';
 import { contextOf, newInvocationStats, recordInvocation, type InvocationStats, type PortableContext } from '../lib/local/runner.js';
+import { lowerThreadPriority } from '../lib/local/thread-priority.js';
 import { jsonLogger, type LogLevel } from '../lib/log/logger.js';
 
 export type FunctionWorkerData = {
   /** The function's environment; its AWS clients name it with AWS_SDK_UA_APP_ID. */
   env: Env;
   logLevel: LogLevel;
-} & ({ functionName: 'ingest'; host: string; port: number; bucket: string } | { functionName: InvokedFunctionName });
+} & ({ functionName: 'ingest'; host: string; port: number; bucket: string } | InvokedFunctionData);
+
+interface InvokedFunctionData {
+  functionName: InvokedFunctionName;
+  /** The thread's nice value, to run it below the others (lib/local/thread-priority.ts). */
+  nice?: number;
+}
 
 /** The functions invoked with an event (by their event source or schedule), not over HTTP. */
 export type InvokedFunctionName = 'planner' | 'compactor' | 'tick';
@@ -127,6 +134,11 @@ async function start(): Promise<RunningFunction> {
         meter.stop();
       },
     };
+  }
+  if (data.nice !== undefined) {
+    const lowered = lowerThreadPriority(data.nice);
+    if (lowered === undefined) functionLogger.warn('cannot lower this thread\'s priority here (per-thread nice values need Linux): it runs at the same priority as the others', { nice: data.nice });
+    else functionLogger.debug('thread priority lowered', { threadId: lowered.threadId, nice: lowered.nice });
   }
   const options = { env: data.env, logger: functionLogger };
   const handler = { planner: createPlannerHandler, compactor: createCompactorHandler, tick: createTickHandler }[data.functionName](options);

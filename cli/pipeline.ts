@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Context, SQSBatchResponse } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createS3Client, createSqsClient, type Env } from '../lib/aws/clients.js';
 import { functionTimeoutSeconds, strataResources } from '../lib/aws/resources.js';
 import { jsonLogger, type LogLevel } from '../lib/log/logger.js';
@@ -23,6 +23,7 @@ import type { RequestCount } from '../lib/local/request-meter.js';
 import { lambdaRunnerSettings, newInvocationStats, portableContext, startQueueRunner, type InvocationStats, type QueueRunner } from '../lib/local/runner.js';
 import { startSchedule, type Schedule } from '../lib/local/scheduler.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../lib/local/stack.js';
+import { levelOfJobGroup } from '../lib/plan/dispatch.js';
 import type { FunctionWorkerData, FunctionWorkerMessage, FunctionWorkerRequest, FunctionWorkerStats, InvokedFunctionName } from './function-worker.js';
 
 export interface LocalPipelineOptions {
@@ -39,10 +40,12 @@ export interface LocalPipelineOptions {
   /** Only S3 and SQS: no ingest, planner, compactor or tick. */
   stackOnly?: boolean;
   /**
-   * Worker threads the compactor's concurrent invocations are spread over. Default: one per core,
-   * at most 4 (defaultCompactorThreads).
+   * Worker threads the compactor's L0→L1 jobs are spread over. Default: one per core, at most 4
+   * (defaultCompactorThreads).
    */
   compactorThreads?: number;
+  /** Worker threads, at a lower priority, for the compactor's merges (level 2 and up). Default 1. */
+  mergeThreads?: number;
   /**
    * What the functions read (STRATA_RULES, STRATA_REMOTE_WRITE_URL, limits, shard count, …). The
    * stack's AWS_* variables and the resource variables are added to it.
@@ -77,8 +80,9 @@ export interface LocalPipeline {
   env: Record<string, string>;
   /** Absent with stackOnly. */
   ingestUrl?: string;
-  /** The threads the compactor runs on; absent with stackOnly. */
+  /** The threads the compactor runs its L0→L1 jobs on, and its merges on; absent with stackOnly. */
   compactorThreads?: number;
+  mergeThreads?: number;
   usage(): Promise<PipelineUsage>;
   stop(): Promise<void>;
 }
@@ -136,13 +140,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     env.STRATA_EVENTS_QUEUE_URL = resources.eventsQueue.url;
     env.STRATA_JOBS_QUEUE_URL = resources.jobsQueue.url;
     const compactorThreads = options.compactorThreads ?? defaultCompactorThreads();
-    const functions = options.stackOnly === true ? undefined : await startFunctions(stack, resources, { ...options.env, ...env }, host, { ...options, compactorThreads });
+    const mergeThreads = options.mergeThreads ?? 1;
+    const functions = options.stackOnly === true ? undefined : await startFunctions(stack, resources, { ...options.env, ...env }, host, { ...options, compactorThreads, mergeThreads });
     return {
       endpoint: stack.endpoint,
       region: stack.region,
       resources,
       env,
-      ...(functions?.ingest.url === undefined ? {} : { ingestUrl: functions.ingest.url, compactorThreads }),
+      ...(functions?.ingest.url === undefined ? {} : { ingestUrl: functions.ingest.url, compactorThreads, mergeThreads }),
       usage: () => usageOf(stack, functions),
       async stop() {
         await functions?.stop();
@@ -165,7 +170,7 @@ interface RunningFunctions {
   stop(): Promise<void>;
 }
 
-async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResources, env: Env, host: string, options: LocalPipelineOptions & { compactorThreads: number }): Promise<RunningFunctions> {
+async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResources, env: Env, host: string, options: LocalPipelineOptions & { compactorThreads: number; mergeThreads: number }): Promise<RunningFunctions> {
   const logger = jsonLogger(options.log);
   const envOf = (caller: string): Env => ({ ...env, AWS_SDK_UA_APP_ID: caller });
   const started: Array<{ stop(): Promise<void> }> = [];
@@ -182,9 +187,11 @@ async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResou
       }
       throw error;
     });
-    const invoked = (functionName: InvokedFunctionName) => worker({ functionName, env: envOf(callerIds[functionName]), logLevel: options.log.level });
+    const invoked = (functionName: InvokedFunctionName, nice?: number) => worker({ functionName, env: envOf(callerIds[functionName]), logLevel: options.log.level, ...(nice === undefined ? {} : { nice }) });
     const planner = await invoked('planner');
-    const compactor = workerPool(await startAll(Array.from({ length: options.compactorThreads }, () => () => invoked('compactor'))));
+    const threads = (count: number, nice?: number) => Array.from({ length: count }, () => () => invoked('compactor', nice));
+    const [l1Threads, mergeThreads] = await Promise.all([startAll(threads(options.compactorThreads)), startAll(threads(options.mergeThreads, mergeThreadNice))]);
+    const compactor = compactorPools(workerPool(l1Threads), workerPool(mergeThreads));
     const tick = await invoked('tick');
     // The event source settings serverless.yml gives the functions (lib/aws/resources.ts).
     const eventSource = async (functionName: QueueFunctionName, queueUrl: string, target: FunctionWorker) => {
@@ -239,6 +246,29 @@ async function startFunctions(stack: EmbeddedStack, resources: BootstrappedResou
  */
 export function defaultCompactorThreads(): number {
   return Math.min(4, availableParallelism());
+}
+
+/**
+ * The nice value of the merge threads. Each invocation on Lambda has a CPU of its own; here merges
+ * and L0→L1 jobs share the cores, and compaction lag waits on the L0→L1 jobs alone: a merge's
+ * sources are already compacted and exported, and it can wait. At nice 10 a busy merge thread gets
+ * about a tenth of the CPU a busy L0→L1 thread gets, and all the CPU they leave.
+ */
+const mergeThreadNice = 10;
+
+/**
+ * The compactor of `strata dev`: each invocation (one job message: the event source's batch size is
+ * 1) goes to the merge threads when its message group carries merges (lib/plan/dispatch.ts,
+ * jobGroupId), to the L0→L1 threads otherwise.
+ */
+export function compactorPools(l1: FunctionWorker, merges: FunctionWorker): FunctionWorker {
+  const both = workerPool([l1, merges]);
+  return { ...both, invoke: (event, context) => (carriesMerges(event) ? merges : l1).invoke(event, context) };
+}
+
+function carriesMerges(event: unknown): boolean {
+  const records = (event as Partial<SQSEvent>).Records ?? [];
+  return records.length > 0 && records.every((record) => (levelOfJobGroup(record.attributes?.MessageGroupId ?? '') ?? 1) >= 2);
 }
 
 /**

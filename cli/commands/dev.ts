@@ -17,7 +17,7 @@ export const devCommand: Command = {
   summary: 'run the embedded local stack (S3 + SQS, no Docker)',
   help: `Usage: strata dev [--port 4566] [--ingest-port 8080] [--host 127.0.0.1] [--stage dev]
                   [--rules FILE] [--remote-write-url URL] [--tick-seconds 60]
-                  [--compactor-threads N] [--stack-only]
+                  [--compactor-threads N] [--merge-threads N] [--stack-only]
 
 Runs the pipeline locally, with no Docker:
   - S3 and SQS endpoints (fauxqs, with conditional writes and bucket notifications added),
@@ -26,7 +26,9 @@ Runs the pipeline locally, with no Docker:
     /v1/samples);
   - the planner on the events queue and the compactor on the FIFO jobs queue, invoked as
     Lambda's SQS event source would (batches, partial failures, visibility, DLQ); each
-    function in a thread of its own, the compactor's invocations spread over a few;
+    function in a thread of its own, the compactor's L0→L1 jobs spread over a few, its
+    merges on threads of lower priority (nice 10 on Linux), so that on a busy machine the
+    jobs compaction lag waits on come first;
   - the tick every --tick-seconds.
 Prints the environment that points the AWS SDK and CLI at the stack and writes it to
 .strata/dev.json for the other strata commands. Logs are JSON lines. Runs until Ctrl-C.
@@ -39,8 +41,10 @@ Options:
   --rules FILE           recording rules (sets STRATA_RULES; see docs/rules.md)
   --remote-write-url URL where rule results go (sets STRATA_REMOTE_WRITE_URL)
   --tick-seconds N       tick interval (default 60)
-  --compactor-threads N  threads the compactor's concurrent invocations are spread over
+  --compactor-threads N  threads the compactor's L0→L1 jobs are spread over
                          (default: one per core, at most 4; this machine: ${defaultCompactorThreads()})
+  --merge-threads N      threads for the compactor's merges (level 2 and up), at a lower
+                         priority (default 1)
   --stack-only           only S3 and SQS: no ingest, planner, compactor or tick
 
 Other STRATA_* variables (limits, shard count, log level) are read from the environment.`,
@@ -54,12 +58,14 @@ Other STRATA_* variables (limits, shard count, log level) are read from the envi
       'remote-write-url': { type: 'string' },
       'tick-seconds': { type: 'string' },
       'compactor-threads': { type: 'string' },
+      'merge-threads': { type: 'string' },
       'stack-only': { type: 'boolean' },
     });
     const port = integerOption('port', values.port, 4566, 0, 65535);
     const ingestPort = integerOption('ingest-port', values['ingest-port'], 8080, 0, 65535);
     const tickSeconds = integerOption('tick-seconds', values['tick-seconds'], 60, 1, 3600);
     const compactorThreads = integerOption('compactor-threads', values['compactor-threads'], defaultCompactorThreads(), 1, 64);
+    const mergeThreads = integerOption('merge-threads', values['merge-threads'], 1, 1, 64);
     const host = values.host ?? '127.0.0.1';
     const logLevel = envSettings(process.env, (message) => new CommandError(message)).logLevel('STRATA_LOG_LEVEL') ?? 'info';
     const stackOnly = values['stack-only'] === true;
@@ -72,6 +78,7 @@ Other STRATA_* variables (limits, shard count, log level) are read from the envi
         stage: values.stage ?? 'dev',
         tickSeconds,
         compactorThreads,
+        mergeThreads,
         stackOnly,
         env: {
           ...process.env,
@@ -109,7 +116,7 @@ Other STRATA_* variables (limits, shard count, log level) are read from the envi
   events queue  ${resources.eventsQueue.url}
   jobs queue    ${resources.jobsQueue.url}${pipeline.ingestUrl === undefined ? '' : `
   ingest        ${pipeline.ingestUrl}  (remote write: ${pipeline.ingestUrl}/api/v1/push)
-  planner, compactor (${compactorThreads} thread${compactorThreads === 1 ? '' : 's'}) and tick are running (tick every ${tickSeconds} s)`}
+  planner, compactor (${threadCount(compactorThreads)} for L0→L1 jobs, ${threadCount(mergeThreads)} for merges) and tick are running (tick every ${tickSeconds} s)`}
 Point the AWS SDK or CLI at it with:
 ${Object.entries(env).map(([name, value]) => `  export ${name}=${value}`).join('\n')}
 Written to ${devFilePath}. Try: strata segment build samples.ndjson && strata put *.seg
@@ -123,3 +130,7 @@ Press Ctrl-C to stop.`);
     io.err('strata dev: stopped');
   },
 };
+
+function threadCount(count: number): string {
+  return `${count} thread${count === 1 ? '' : 's'}`;
+}

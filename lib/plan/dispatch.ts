@@ -65,6 +65,12 @@ export function jobGroupId(tenant: string, shard: number, level: number): string
   return `${tenant.slice(0, 100)}~${hash}/${lane}`;
 }
 
+/** The level of the jobs in a group (jobGroupId): 1 for `…/L1`, n for `…/Ln`; undefined for an id not made by jobGroupId. */
+export function levelOfJobGroup(groupId: string): number | undefined {
+  const match = /\/L([1-9]\d*)$/.exec(groupId);
+  return match === null ? undefined : Number(match[1]);
+}
+
 export function jobMessage(tenant: string, shard: number, job: OpenJob): OutgoingMessage {
   return {
     id: job.id,

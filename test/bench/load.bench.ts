@@ -153,7 +153,7 @@ const pipelineReady = pipelineMessages.next('ready', 60_000);
 requestPipeline({ type: 'start', logPath, tickSeconds, env: { STRATA_RULES: rulesPath, STRATA_REMOTE_WRITE_URL: receiver.url } });
 const ready = await pipelineReady;
 const loadAverageAtStart = loadavg();
-const { l0MaxAgeMs, segmentsPerJob, shardCount, compactorThreads } = ready.settings;
+const { l0MaxAgeMs, segmentsPerJob, shardCount, compactorThreads, mergeThreads } = ready.settings;
 const lagLimitS = l0MaxAgeMs / 1000 + 5;
 // Left out of the judgements on growth: the backlog and the uncompacted samples start from nothing
 // and reach their level once the first segments have had the time the lag limit allows.
@@ -170,7 +170,7 @@ console.log(
     `${seriesPerRequest} series × 1 sample, ${workload.batches} batches over ${tenants} tenants × ${shardCount} shards ` +
     `(${(workload.batches * seriesPerRequest).toLocaleString('en-US')} series, one sample each every ${scrapeSeconds} s), ${concurrency} in flight at most`,
 );
-console.log(`pipeline: ${ready.ingestUrl} (S3/SQS ${ready.endpoint}), tick every ${tickSeconds} s, L0 cut at ${segmentsPerJob} segments or ${l0MaxAgeMs / 1000} s, compactor on ${compactorThreads} threads; log ${logPath}`);
+console.log(`pipeline: ${ready.ingestUrl} (S3/SQS ${ready.endpoint}), tick every ${tickSeconds} s, L0 cut at ${segmentsPerJob} segments or ${l0MaxAgeMs / 1000} s, compactor on ${compactorThreads} threads for L0→L1 jobs and ${mergeThreads} at a lower priority for merges; log ${logPath}`);
 console.log(`load average at the start: ${formatLoadAverage(loadAverageAtStart)} (1, 5, 15 min; ${availableParallelism()} cores)`);
 const generator = startChild('./load/generator.ts', []);
 const progress: Array<Extract<GeneratorMessage, { type: 'progress' }>> = [];
@@ -415,7 +415,7 @@ const summaryPath = join(outDir, 'summary.json');
 writeFileSync(
   summaryPath,
   JSON.stringify(
-    { settings: { minutes, targetRate, seriesPerRequest, tenants, scrapeSeconds, concurrency, tickSeconds, shardCount, segmentsPerJob, l0MaxAgeMs, compactorThreads }, loadEndMs, drainMs, rows, statusPoints, loss,
+    { settings: { minutes, targetRate, seriesPerRequest, tenants, scrapeSeconds, concurrency, tickSeconds, shardCount, segmentsPerJob, l0MaxAgeMs, compactorThreads, mergeThreads }, loadEndMs, drainMs, rows, statusPoints, loss,
       growth: { warmUpMs, uncompactedSlope, uncompactedGrowthLimit, acceptedAfterWarmUp, compactedAfterWarmUp },
       loadAverage: { start: loadAverageAtStart, end: loadAverageAtEnd }, summary: Object.fromEntries(summaryRows), usage: measured, model: usageModel, costPerMillion: perMillion, failures },
     null,

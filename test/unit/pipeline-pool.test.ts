@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Context } from 'aws-lambda';
-import { workerPool, type FunctionWorker } from '../../cli/pipeline.js';
+import { compactorPools, workerPool, type FunctionWorker } from '../../cli/pipeline.js';
+import { jobGroupId } from '../../lib/plan/dispatch.js';
 
 /** A worker whose invocations stay in flight until released. */
 function heldWorker(name: string, cpuMs: number) {
@@ -46,5 +47,22 @@ describe('strata dev: a function on several threads', () => {
     assert.deepEqual(await pool.stats(), { cpuMs: 150 });
     await pool.stop();
     assert.ok(a.isStopped() && b.isStopped());
+  });
+
+  it('sends the compactor\'s merges to the merge threads and its L0→L1 jobs to the others', async () => {
+    const [l1, merges] = [heldWorker('l1', 10), heldWorker('merges', 5)];
+    const compactor = compactorPools(l1.worker, merges.worker);
+    const job = (groupId: string) => ({ Records: [{ attributes: { MessageGroupId: groupId } }] });
+    const events = [job(jobGroupId('team-a', 3, 1)), job(jobGroupId('team-a', 3, 2)), job(jobGroupId('t'.repeat(150), 0, 3)), job('team-a/3'), {}];
+    const answers = events.map((event) => compactor.invoke<string>(event, context));
+    // A group id jobGroupId did not make (an older version's), or no record at all, goes to the L0→L1 threads.
+    assert.deepEqual(l1.calls, [events[0], events[3], events[4]]);
+    assert.deepEqual(merges.calls, [events[1], events[2]]);
+    l1.releaseAll();
+    merges.releaseAll();
+    assert.equal((await Promise.all(answers)).length, 5);
+    assert.deepEqual(await compactor.stats(), { cpuMs: 15 });
+    await compactor.stop();
+    assert.ok(l1.isStopped() && merges.isStopped());
   });
 });

@@ -8,7 +8,7 @@ import { commitJob } from '../../lib/metastore/transitions.js';
 import type { ShardState } from '../../lib/metastore/types.js';
 import { plannerConfigFromEnv } from '../../lib/plan/config.js';
 import { cutJobs } from '../../lib/plan/cut.js';
-import { jobGroupId, jobMessage, parseJobMessage } from '../../lib/plan/dispatch.js';
+import { jobGroupId, jobMessage, levelOfJobGroup, parseJobMessage } from '../../lib/plan/dispatch.js';
 import { MalformedEventMessageError, PlanConfigError } from '../../lib/plan/errors.js';
 import { parseEventMessage } from '../../lib/plan/events.js';
 import { dispatchDedupId, jobId } from '../../lib/plan/ids.js';
@@ -181,6 +181,13 @@ describe('planner: job messages and configuration', () => {
     assert.ok(jobGroupId('t'.repeat(150), 65535, 1).length <= 128);
     assert.ok(jobGroupId('t'.repeat(150), 65535, 9).length <= 128);
     assert.notEqual(jobGroupId(`${'t'.repeat(150)}a`, 1, 1), jobGroupId(`${'t'.repeat(150)}b`, 1, 1));
+  });
+
+  test('planner: a group id gives back the level of its jobs, shortened tenants included; other ids give none', () => {
+    for (const [tenant, shard, level] of [['team-a', 3, 1], ['team-a', 0, 2], ['L1', 12, 11], ['t'.repeat(150), 65535, 1], ['t'.repeat(150), 7, 4]] as const) {
+      assert.equal(levelOfJobGroup(jobGroupId(tenant, shard, level)), level, `${tenant.slice(0, 10)}/${shard}/L${level}`);
+    }
+    for (const other of ['team-a/3', 'team-a/L0', 'team-a/L', 'team-a/L01', 'team-a/3/L1x', '']) assert.equal(levelOfJobGroup(other), undefined, other);
   });
 
   test('planner: configuration comes from the environment, with defaults, and rejects nonsense', () => {

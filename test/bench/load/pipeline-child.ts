@@ -37,6 +37,7 @@ export interface PipelineSettings {
   shardCount: number;
   /** The threads `strata dev` spreads the compactor's invocations over. */
   compactorThreads: number;
+  mergeThreads: number;
 }
 
 export type PipelineMessage =
@@ -73,7 +74,7 @@ async function handle(message: PipelineRequest): Promise<void> {
       queues: Object.fromEntries(
         [resources.eventsQueue, resources.eventsDeadLetterQueue, resources.jobsQueue, resources.jobsDeadLetterQueue].map((queue) => [queue.name, queue.url]),
       ),
-      settings: { l0MaxAgeMs: l0.maxAgeMs, segmentsPerJob: l0.maxItems, shardCount: ingestConfigFromEnv(functionEnv).shardCount, compactorThreads: pipeline.compactorThreads! },
+      settings: { l0MaxAgeMs: l0.maxAgeMs, segmentsPerJob: l0.maxItems, shardCount: ingestConfigFromEnv(functionEnv).shardCount, compactorThreads: pipeline.compactorThreads!, mergeThreads: pipeline.mergeThreads! },
     });
     setInterval(() => {
       if (jobs.length === 0) return;
