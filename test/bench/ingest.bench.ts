@@ -10,6 +10,11 @@
  *    /api/v1/write, as many rounds as Strata's, each round's samples later than the last's (a
  *    sample Prometheus already has is not appended again); its CPU from /proc/<pid>/stat, less its
  *    idle rate; its peak RSS (VmHWM).
+ *
+ * Both sides first run untimed warm-up rounds of the same series: Strata's JIT takes thousands of
+ * requests to settle (its rounds kept getting faster after 20 warm-up requests), and Prometheus
+ * creates its series in the head on first sight. The timed rounds then measure what a receiver
+ * does all day, appending the next scrape of series it already knows.
  * 3. Passthrough (wire scan + byte copy) against decode + re-encode (protobufjs objects →
  *    encodeFile), both without S3, on the same bodies.
  * 4. For the analysis: the handler with an in-memory store (no S3 client at all), once more with
@@ -17,8 +22,9 @@
  *    PutObject through `S3Direct`, through the AWS SDK v3 (S3ObjectStore), and as a bare node:http PUT
  *    of the same bytes.
  *
- * Environment: BENCH_REQUESTS (200), BENCH_SERIES (2000), BENCH_ROUNDS (3: each side repeats and
- * keeps its best round; every round is printed).
+ * Environment: BENCH_REQUESTS (200), BENCH_SERIES (2000), BENCH_WARMUP_ROUNDS (3, untimed, each
+ * side), BENCH_ROUNDS (5 timed rounds a side; each side's best and median are compared, and every
+ * round is printed).
  */
 import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
@@ -44,7 +50,8 @@ import { MemoryStore, remoteWriteRequest } from '../helpers/ingest-fixtures.js';
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 const requestCount = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const seriesCount = Number(process.env['BENCH_SERIES'] ?? 2000);
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const warmupRounds = Number(process.env['BENCH_WARMUP_ROUNDS'] ?? 3);
 const shardCount = 4;
 const scrapeIntervalMs = 15_000;
 
@@ -64,8 +71,8 @@ const seriesLabels = Array.from({ length: seriesCount }, (_, i) =>
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, value]) => ({ name, value })),
 );
-// Prometheus' rounds take later scrapes each; the last ends just before now.
-const firstTimestamp = Date.now() - (rounds * requestCount + 4) * scrapeIntervalMs;
+// Prometheus' rounds (warm-up included) take later scrapes each; the last ends just before now.
+const firstTimestamp = Date.now() - ((warmupRounds + rounds) * requestCount + 4) * scrapeIntervalMs;
 
 /** One remote-write request: every series' sample of scrape number `scrape`. */
 function payload(scrape: number, labels = seriesLabels): Uint8Array {
@@ -80,6 +87,7 @@ const bodies = Array.from({ length: requestCount }, (_, r) => payload(r));
 const totalSamples = requestCount * seriesCount;
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const median = (list: readonly number[]) => [...list].sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)]!;
 const rate = (samples: number, seconds: number) => `${(samples / seconds / 1e6).toFixed(3)}M`;
 console.log(
   `payload: ${requestCount} requests × ${seriesCount} series × 1 sample, 6 labels each; ${kb(bodies[0]!.length)} compressed, ` +
@@ -106,11 +114,8 @@ async function runHandler(tenant: string, list: readonly Uint8Array[], with_: In
   }
 }
 
-// Warm the JIT and the SDK's connection pool on other data (another tenant, other series).
-const warmupLabels = seriesLabels.map((labels) => labels.map((l) => (l.name === 'job' ? { ...l, value: 'warmup' } : l)));
-await runHandler('warmup', Array.from({ length: 20 }, (_, r) => payload(r, warmupLabels)));
-
 const rssBeforeHandler = process.resourceUsage().maxRSS * 1024;
+for (let round = 0; round < warmupRounds; round++) await runHandler(`warmup-${round}`, bodies);
 const strataRounds: number[] = [];
 let strataCpu = Infinity;
 let strataWall = 0;
@@ -156,9 +161,9 @@ child.stdin!.end();
 s3Direct.destroy();
 s3.destroy();
 
-// The handler alone: the same requests with an in-memory store.
+// The handler alone: the same requests with an in-memory store (the JIT is warm by now).
 const memoryDeps: IngestDeps = { ...deps, store: new MemoryStore() };
-await runHandler('warmup', Array.from({ length: 20 }, (_, r) => payload(r, warmupLabels)), memoryDeps);
+await runHandler('memory-warmup', bodies, memoryDeps);
 let handlerOnlyCpu = Infinity;
 for (let round = 0; round < rounds; round++) {
   const before = process.cpuUsage();
@@ -195,7 +200,7 @@ if (binary === undefined) {
     const idleStart = server.cpuSeconds();
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const idleRate = (server.cpuSeconds() - idleStart) / 2;
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < warmupRounds + rounds; round++) {
       const roundBodies = round === 0 ? bodies : Array.from({ length: requestCount }, (_, r) => payload(round * requestCount + r));
       const before = server.cpuSeconds();
       const wallBefore = performance.now();
@@ -211,6 +216,7 @@ if (binary === undefined) {
       // /proc counts in 10 ms ticks: let the last one land before reading.
       await new Promise((resolve) => setTimeout(resolve, 50));
       const seconds = server.cpuSeconds() - before - idleRate * (wall + 0.05);
+      if (round < warmupRounds) continue;
       prometheusRounds.push(seconds);
       if (prometheusCpu === undefined || seconds < prometheusCpu) [prometheusCpu, prometheusWall] = [seconds, wall];
     }
@@ -278,9 +284,11 @@ row('Strata handleIngest + S3 PutObject (S3Direct, embedded S3)', strataCpu, str
 if (prometheusCpu !== undefined) {
   row('Prometheus 2.42 receiver (/api/v1/write)', prometheusCpu, prometheusWall.toFixed(2), mb(prometheusPeakRss));
   console.log(`ratio Strata / Prometheus: ${(strataRate / (totalSamples / prometheusCpu)).toFixed(2)}× (target ≥ 2×), best round against best round`);
+  console.log(`  median round against median round: ${(median(prometheusRounds) / median(strataRounds)).toFixed(2)}×`);
 }
+const timedRounds = `${rounds} timed round${rounds === 1 ? '' : 's'} a side after ${warmupRounds} untimed`;
 const roundRates = (list: number[]) => list.map((seconds) => rate(totalSamples, seconds)).join(', ');
-console.log(`every round, samples/CPU-s: Strata ${roundRates(strataRounds)}${prometheusRounds.length === 0 ? '' : `; Prometheus ${roundRates(prometheusRounds)}`}`);
+console.log(`${timedRounds}, samples/CPU-s: Strata ${roundRates(strataRounds)}${prometheusRounds.length === 0 ? '' : `; Prometheus ${roundRates(prometheusRounds)}`}`);
 console.log('');
 console.log('where the handler CPU goes');
 row('Strata handleIngest, in-memory store (no S3 client)', handlerOnlyCpu, '', '');
