@@ -10,17 +10,17 @@
  *    /api/v1/write, as many rounds as Strata's, each round's samples later than the last's (a
  *    sample Prometheus already has is not appended again); its CPU from /proc/<pid>/stat, less its
  *    idle rate; its peak RSS (VmHWM).
- *
- * Both sides first run untimed warm-up rounds of the same series: Strata's JIT takes thousands of
- * requests to settle (its rounds kept getting faster after 20 warm-up requests), and Prometheus
- * creates its series in the head on first sight. The timed rounds then measure what a receiver
- * does all day, appending the next scrape of series it already knows.
  * 3. Passthrough (wire scan + byte copy) against decode + re-encode (protobufjs objects →
  *    encodeFile), both without S3, on the same bodies.
  * 4. For the analysis: the handler with an in-memory store (no S3 client at all), once more with
  *    label sets no earlier request had (so the remote-write series cache never hits), and the CPU of one
  *    PutObject through `S3Direct`, through the AWS SDK v3 (S3ObjectStore), and as a bare node:http PUT
  *    of the same bytes.
+ *
+ * Both sides first run untimed warm-up rounds of the same series: Strata's JIT takes thousands of
+ * requests to settle (its rounds kept getting faster after 20 warm-up requests), and Prometheus
+ * creates its series in the head on first sight. The timed rounds then measure what a receiver
+ * does all day, appending the next scrape of series it already knows.
  *
  * Environment: BENCH_REQUESTS (200), BENCH_SERIES (2000), BENCH_WARMUP_ROUNDS (3, untimed, each
  * side), BENCH_ROUNDS (5 timed rounds a side; each side's best and median are compared, and every
