@@ -251,8 +251,9 @@ export function defaultCompactorThreads(): number {
 /**
  * The nice value of the merge threads. Each invocation on Lambda has a CPU of its own; here merges
  * and L0→L1 jobs share the cores, and compaction lag waits on the L0→L1 jobs alone: a merge's
- * sources are already compacted and exported, and it can wait. At nice 10 a busy merge thread gets
- * about a tenth of the CPU a busy L0→L1 thread gets, and all the CPU they leave.
+ * sources are already compacted and exported, and it can wait. Linux's scheduler weighs nice 10
+ * at 110 against 1024 for nice 0: sharing a core with a busy L0→L1 thread, a merge thread gets
+ * about a tenth of it, and all the CPU the others leave.
  */
 const mergeThreadNice = 10;
 

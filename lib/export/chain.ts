@@ -14,7 +14,8 @@
  *
  * Records are only appended (n+1 after reading n), so they are dense: the latest is found by
  * probing upwards from the delivery state's hint. Only L1 jobs append, and the compactor runs one
- * L1 job per shard at a time; concurrent appenders are still safe (create-if-absent decides; the loser re-reads and re-appends).
+ * L1 job per shard at a time; concurrent appenders are still safe (create-if-absent decides; the
+ * loser re-reads and re-appends).
  *
  * Records of jobs that are still open are never pruned: a claim naming a missing record therefore
  * always means "not this job's".

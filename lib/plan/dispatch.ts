@@ -53,9 +53,9 @@ export function parseJobMessage(body: string): JobMessage {
  * level run one at a time, in order (and so each shard's, in order). Ingest splits every request
  * across all the shards of its tenant, so the shards reach a merge together: with a group per
  * shard, every shard of a tenant would start its merge at once and take the compactor's
- * concurrency, and on a shared machine the CPU, from the L1 jobs that compaction lag depends on. A merge's
- * sources are already compacted and exported; it can wait. A tenant too long for SQS's 128
- * characters is shortened with a hash of it.
+ * concurrency, and on a shared machine the CPU, from the L1 jobs that compaction lag depends on.
+ * A merge's sources are already compacted and exported; it can wait. A tenant too long for SQS's
+ * 128 characters is shortened with a hash of it.
  */
 export function jobGroupId(tenant: string, shard: number, level: number): string {
   const lane = level === 1 ? `${shard}/L1` : `L${level}`;

@@ -321,9 +321,11 @@ function checkFileSize(header: FileHeader, headerEnd: number, fileBytes: number,
   if (fileBytes > expected) throw new SegmentFormatError(`${fileBytes - expected} unexpected bytes after the last chunk`, source);
 }
 
-/** After the last chunk: the file must end there, and the chunks must add up to the header's totals. */
-function checkBodyEnd(header: FileHeader, offset: number, fileBytes: number, storedTotal: number, decodedTotal: number, source: string | undefined): void {
-  if (offset !== fileBytes) throw new SegmentFormatError(`${fileBytes - offset} unexpected bytes after the last chunk`, source);
+/**
+ * After the last chunk: the chunks must add up to the header's totals. With the file's length
+ * checked on open (checkFileSize), that also means the file ends where the last chunk does.
+ */
+function checkBodyEnd(header: FileHeader, storedTotal: number, decodedTotal: number, source: string | undefined): void {
   if (storedTotal !== header.bodyStoredBytes || decodedTotal !== header.bodyDecodedBytes) {
     throw new HeaderMismatchError('chunk sizes disagree with the header', source);
   }
@@ -359,7 +361,7 @@ export class FileReader {
       decodedTotal += chunk.decodedBytes;
       offset = chunk.offset + chunk.storedBytes;
     }
-    checkBodyEnd(header, offset, bytes.length, storedTotal, decodedTotal, source);
+    checkBodyEnd(header, storedTotal, decodedTotal, source);
     return new FileReader(header, bytes, chunks, source);
   }
 
@@ -454,7 +456,7 @@ export class StreamedFileReader {
       offset = chunk.offset + chunk.storedBytes;
       yield body.readChunk(decompressChunk(stored, chunk.decodedBytes, i, source), i);
     }
-    checkBodyEnd(header, offset, file.size, storedTotal, decodedTotal, source);
+    checkBodyEnd(header, storedTotal, decodedTotal, source);
     body.finish();
   }
 }

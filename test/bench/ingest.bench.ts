@@ -45,6 +45,7 @@ import { encodeFile, type Series } from '../../lib/segment/format.js';
 import { compareLabelSets, shardOf, sortLabels } from '../../lib/segment/labels.js';
 import { installHint, processPeakRss, prometheusBinary, startPrometheus } from '../helpers/ingest-prometheus.js';
 import { MemoryStore, remoteWriteRequest } from '../helpers/ingest-fixtures.js';
+import { percentile } from './load/report.js';
 
 // The SDK warns about Node 20 on every client; the figures are what matter here.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
@@ -87,7 +88,6 @@ const bodies = Array.from({ length: requestCount }, (_, r) => payload(r));
 const totalSamples = requestCount * seriesCount;
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
-const median = (list: readonly number[]) => [...list].sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)]!;
 const rate = (samples: number, seconds: number) => `${(samples / seconds / 1e6).toFixed(3)}M`;
 console.log(
   `payload: ${requestCount} requests × ${seriesCount} series × 1 sample, 6 labels each; ${kb(bodies[0]!.length)} compressed, ` +
@@ -284,7 +284,7 @@ row('Strata handleIngest + S3 PutObject (S3Direct, embedded S3)', strataCpu, str
 if (prometheusCpu !== undefined) {
   row('Prometheus 2.42 receiver (/api/v1/write)', prometheusCpu, prometheusWall.toFixed(2), mb(prometheusPeakRss));
   console.log(`ratio Strata / Prometheus: ${(strataRate / (totalSamples / prometheusCpu)).toFixed(2)}× (target ≥ 2×), best round against best round`);
-  console.log(`  median round against median round: ${(median(prometheusRounds) / median(strataRounds)).toFixed(2)}×`);
+  console.log(`  median round against median round: ${(percentile(prometheusRounds, 50)! / percentile(strataRounds, 50)!).toFixed(2)}×`);
 }
 const timedRounds = `${rounds} timed round${rounds === 1 ? '' : 's'} a side after ${warmupRounds} untimed`;
 const roundRates = (list: number[]) => list.map((seconds) => rate(totalSamples, seconds)).join(', ');

@@ -38,11 +38,11 @@ describe('compaction merge', () => {
 
   it('gives the event loop a turn during a long merge of sources already in memory', async () => {
     // Nothing here waits on I/O: without its own turns the merge would run to the end in microtasks.
-    const sources = [0, 1].map((source) => [Array.from({ length: 40 }, (_, i) => entryOf(series(`m${String(i).padStart(2, '0')}`, {}, [[source, 1]])))]);
+    const sources = [0, 1].map((source) => [Array.from({ length: 400 }, (_, i) => entryOf(series(`m${String(i).padStart(3, '0')}`, {}, [[source, 1]])))]);
     const order: string[] = [];
     setImmediate(() => order.push('event loop turn'));
     await mergeEntries(sources, () => {
-      const until = performance.now() + 1; // 1 ms of work per series, 40 ms in all
+      const until = performance.now() + 0.1; // 0.1 ms of work per series, 40 ms in all
       while (performance.now() < until);
       if (order.at(-1) !== 'series') order.push('series');
     });
