@@ -230,13 +230,12 @@ type BodyTotals = Pick<FileHeader, 'chunkCount' | 'bodyStoredBytes' | 'bodyDecod
 
 /** Compresses one chunk's decoded bytes (a SeriesBody) and prefixes the chunk header. */
 export function sealChunk(decoded: Uint8Array): Uint8Array {
-  const stored = snappyCompress(decoded);
-  const chunk = new Uint8Array(chunkHeaderBytes + stored.length);
+  const chunk = snappyCompress(decoded, chunkHeaderBytes);
+  const stored = chunk.subarray(chunkHeaderBytes);
   const view = new DataView(chunk.buffer);
   view.setUint32(0, stored.length, true);
   view.setUint32(4, decoded.length, true);
   view.setUint32(8, crc32(stored), true);
-  chunk.set(stored, chunkHeaderBytes);
   return chunk;
 }
 

@@ -2,8 +2,9 @@
  * Snappy block format, both ways. Decompression (request bodies, file chunks) is strict about its
  * input: the output must be exactly the length the preamble declares (checked against a limit
  * before allocating), and every literal and copy must stay inside the input and the output.
- * Literals and non-overlapping copies move with TypedArray.set/copyWithin, about twice as fast as
- * snappyjs' byte loops on remote-write bodies. Compression is below.
+ * Short literals and copies, most of a remote-write body, move four bytes at a time through DataViews
+ * (writing a few bytes past their end, never past the output's, for the next piece to overwrite); long literals move
+ * with TypedArray.set. Compression is below.
  */
 
 export class SnappyError extends Error {
@@ -30,7 +31,11 @@ export function snappyUncompress(input: Uint8Array, maxLength: number): Uint8Arr
   while (input[pos]! >= 0x80) pos++;
   pos++;
   const out = new Uint8Array(length);
+  const outWords = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const inWords = new DataView(input.buffer, input.byteOffset, input.byteLength);
   const end = input.length;
+  // Four-byte moves may write up to 3 bytes past a piece's end; they stay this far from the output's end.
+  const wordLimit = length - 3;
   let outPos = 0;
   while (pos < end) {
     const tag = input[pos++]!;
@@ -38,7 +43,7 @@ export function snappyUncompress(input: Uint8Array, maxLength: number): Uint8Arr
     if (kind === 0) {
       let literal = (tag >>> 2) + 1;
       if (literal > 60) {
-        const extra = literal - 60; // 1 to 4 little-endian length bytes follow
+        const extra = literal - 60;
         if (pos + extra > end) throw new SnappyError(`a literal length runs past the end of the input at byte ${pos}`);
         literal = 0;
         for (let i = extra - 1; i >= 0; i--) literal = literal * 256 + input[pos + i]!;
@@ -47,7 +52,16 @@ export function snappyUncompress(input: Uint8Array, maxLength: number): Uint8Arr
       }
       if (pos + literal > end) throw new SnappyError(`a literal of ${literal} bytes runs past the end of the input`);
       if (outPos + literal > length) throw new SnappyError('the stream decodes to more bytes than it declares');
-      if (literal < 16) for (let i = 0; i < literal; i++) out[outPos + i] = input[pos + i]!;
+      if (literal <= 16 && outPos + 16 <= wordLimit && pos + 16 <= end) {
+        outWords.setInt32(outPos, inWords.getInt32(pos, true), true);
+        if (literal > 4) {
+          outWords.setInt32(outPos + 4, inWords.getInt32(pos + 4, true), true);
+          if (literal > 8) {
+            outWords.setInt32(outPos + 8, inWords.getInt32(pos + 8, true), true);
+            outWords.setInt32(outPos + 12, inWords.getInt32(pos + 12, true), true);
+          }
+        }
+      } else if (literal < 32) for (let i = 0; i < literal; i++) out[outPos + i] = input[pos + i]!;
       else out.set(input.subarray(pos, pos + literal), outPos);
       pos += literal;
       outPos += literal;
@@ -73,8 +87,10 @@ export function snappyUncompress(input: Uint8Array, maxLength: number): Uint8Arr
     if (offset === 0 || offset > outPos) throw new SnappyError(`a copy refers to offset ${offset} before the start of the output`);
     if (outPos + copy > length) throw new SnappyError('the stream decodes to more bytes than it declares');
     const from = outPos - offset;
-    if (offset >= copy && copy >= 16) out.copyWithin(outPos, from, from + copy);
-    else for (let i = 0; i < copy; i++) out[outPos + i] = out[from + i]!; // may overlap: byte by byte
+    if (offset >= 4 && outPos + copy + 3 <= length) {
+      // Reads trail writes by at least four bytes, so an overlapping copy repeats its pattern correctly.
+      for (let i = 0; i < copy; i += 4) outWords.setInt32(outPos + i, outWords.getInt32(from + i, true), true);
+    } else for (let i = 0; i < copy; i++) out[outPos + i] = out[from + i]!;
     outPos += copy;
   }
   if (outPos !== length) throw new SnappyError(`the stream decodes to ${outPos} bytes but declares ${length}`);
@@ -86,7 +102,9 @@ export function snappyUncompress(input: Uint8Array, maxLength: number): Uint8Arr
  * encoder's plan — 64 KiB fragments, a hash table of 4-byte sequences, a lookup stride that grows
  * while nothing matches — written for V8: Math.imul hashing, 32-bit loads and compares, and
  * TypedArray.set for long literals. Its output is a pure function of its input (blocks must be
- * byte-identical on retry), and any snappy decoder reads it.
+ * byte-identical on retry), and any snappy decoder reads it. It writes into a scratch buffer kept
+ * between calls (compression is synchronous) and returns an exact-size copy: allocating and zeroing
+ * a worst-case buffer for every chunk cost more than compressing a remote-write shard's entries.
  */
 
 const fragmentBytes = 1 << 16;
@@ -95,10 +113,19 @@ const hashTable = new Uint16Array(1 << maxHashBits);
 /** The reference encoder stops looking for matches this close to a fragment's end. */
 const inputMargin = 15;
 
-/** Compresses `input` into one snappy block (length preamble, then literals and copies). */
-export function snappyCompress(input: Uint8Array): Uint8Array {
+/** Scratch buffers above this size are not kept for the next call. */
+const keepScratchBytes = 4 << 20;
+let scratch = new Uint8Array(1 << 16);
+
+/**
+ * Compresses `input` into one snappy block (length preamble, then literals and copies). The result
+ * starts with `headroom` bytes for the caller's own header (zero), then the block.
+ */
+export function snappyCompress(input: Uint8Array, headroom = 0): Uint8Array {
   // The format's worst case: every byte a literal, plus literal headers and the preamble.
-  const out = new Uint8Array(32 + input.length + Math.floor(input.length / 6));
+  const worstCase = 32 + input.length + Math.floor(input.length / 6);
+  const out = worstCase <= scratch.length ? scratch : new Uint8Array(worstCase);
+  if (out !== scratch && worstCase <= keepScratchBytes) scratch = out;
   let op = 0;
   for (let value = input.length; ; value = Math.floor(value / 128)) {
     if (value < 128) {
@@ -111,7 +138,9 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
   for (let start = 0; start < input.length; start += fragmentBytes) {
     op = compressFragment(input, words, start, Math.min(input.length, start + fragmentBytes), out, op);
   }
-  return out.slice(0, op);
+  const block = new Uint8Array(headroom + op);
+  block.set(out.subarray(0, op), headroom);
+  return block;
 }
 
 function compressFragment(input: Uint8Array, words: DataView, start: number, end: number, out: Uint8Array, op: number): number {

@@ -82,7 +82,7 @@ describe('building segments', () => {
     const { tenant, createdBy, createdAtMs } = goldenIdentity;
     const [segment, ...more] = buildSegments(goldenSeries, { tenant, shardCount: 1, createdBy, createdAtMs });
     assert.equal(more.length, 0);
-    assert.equal(segment!.key, 'segments/golden/0/01HF7YB8MRERPVJSE60JZTA6JG.seg');
+    assert.equal(segment!.key, 'segments/golden/0/01HF7YB8MR8D8B5YRW48K8R3K0.seg');
   });
 
   it('makes valid ULIDs whose time is the data\'s', () => {

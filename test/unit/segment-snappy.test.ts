@@ -20,6 +20,26 @@ test('snappy: large inputs with long literals and copies (several 64 KiB blocks)
   assert.deepEqual(snappyUncompress(snappy.compress(data), 1 << 20), data);
 });
 
+test('snappy: overlapping copies of every short offset, and pieces ending at the last bytes of the output', () => {
+  // Hand-made streams: a literal of `offset` bytes, a copy of `length` bytes from `offset` back (so
+  // it overlaps itself when length > offset and must repeat the pattern), then `tail` literal bytes.
+  for (let offset = 1; offset <= 9; offset++) {
+    for (const length of [4, 5, 7, 8, 11, 16, 33, 64]) {
+      for (const tail of [0, 1, 3, 20]) {
+        const expected = new Uint8Array(offset + length + tail);
+        for (let i = 0; i < offset; i++) expected[i] = 0x41 + i;
+        for (let i = offset; i < offset + length; i++) expected[i] = expected[i - offset]!;
+        for (let i = offset + length; i < expected.length; i++) expected[i] = i & 0xff;
+        const stream = [expected.length, (offset - 1) << 2, ...expected.subarray(0, offset), 2 | ((length - 1) << 2), offset, 0];
+        if (tail > 0) stream.push((tail - 1) << 2, ...expected.subarray(offset + length));
+        const input = Uint8Array.from(stream);
+        assert.deepEqual(snappyUncompress(input, 1 << 20), expected, `offset ${offset}, length ${length}, tail ${tail}`);
+        assert.deepEqual(Buffer.from(snappy.uncompress(input)), Buffer.from(expected), 'the reference decoder agrees');
+      }
+    }
+  }
+});
+
 test('snappy: malformed input throws SnappyError, never hangs or returns short output (property)', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), (data) => {
