@@ -3,22 +3,23 @@
  * compare-and-swap) — without the AWS SDK's middleware stack, for the pipeline's hot paths.
  *
  * Through the SDK v3 client, one PutObject of a 12 KiB segment costs several times the CPU of the
- * same PUT through this client, which comes close to a bare `node:http` PUT (`npm run bench:ingest`
- * prints all three; docs/ingest.md, "Performance"). Ingest writes one segment per shard per request,
- * and a compaction job makes dozens of requests. This client keeps what the SDK is needed for and
- * does the rest itself:
+ * same PUT through this client, which costs less than a bare unsigned `node:http` PUT (`npm run
+ * bench:ingest` prints all three; docs/ingest.md, "Performance"). Ingest writes one segment per
+ * shard per request, and a compaction job makes dozens of requests. This client keeps what the SDK
+ * is needed for and does the rest itself:
  *
  * - from the SDK's S3Client (built by `createS3Client`, so the same environment settings apply):
  *   its credential provider (the default chain, cached and refreshed, or the explicit keys with
  *   session token), region, custom endpoint, path-style, FIPS and dual-stack settings, the
  *   endpoint rules that turn them into the bucket's URL and signing scope, `maxAttempts` and the
  *   `app/<id>` User-Agent part;
- * - SigV4 signing with `@smithy/signature-v4`, the SDK's own signer, over a signed payload: S3
+ * - SigV4 signing over a signed payload (sigv4.ts, whose signatures are the SDK signer's): S3
  *   checks the body's SHA-256, so a corrupted upload is refused as with the SDK's checksums;
- * - keep-alive `node:http`/`node:https`; dropped or stalled connections, 500, 502, 503, 504, 429 and
- *   S3's throttling and timeout codes are retried with capped exponential backoff and full jitter, as
- *   the SDK's standard retry mode does. Anything else (501 NotImplemented, a request S3 refuses, a
- *   signing or credentials failure) fails at once: another attempt would fail the same way.
+ * - kept-alive HTTP/1.1 connections of its own (http1.ts); dropped or stalled connections, 500,
+ *   502, 503, 504, 429 and S3's throttling and timeout codes are retried with capped exponential
+ *   backoff and full jitter, as the SDK's standard retry mode does. Anything else (501
+ *   NotImplemented, a request S3 refuses, a signing or credentials failure, an answer that is not
+ *   HTTP) fails at once: another attempt would fail the same way.
  *
  * Results and errors are those of `S3ObjectStore`: a missing object is undefined, 412, 409 and 404
  * of a conditional write are outcomes, anything else (after the retries) an `AwsAccessError` whose
@@ -29,14 +30,13 @@
  * uploads through the SDK (S3ObjectStore), and every request for a bucket this client cannot
  * address: S3 Express buckets and multi-region access points need signing schemes it lacks.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { ConditionalPutResult, ObjectInfo, ObjectRange, ObjectStore, PutOptions, StoredObject } from './contract.js';
 import type { AwsAccessError } from './errors.js';
 import { conditionalRefusal, encodeKey, isNotFound, isRangeOfEmptyObject, objectAccessError, rangeOfAnswer, requireEtag, S3ObjectStore, withLastModified } from './s3.js';
+import { Http1Pool } from './http1.js';
+import { S3RequestSigner, type CredentialSource } from './sigv4.js';
 
 export interface S3DirectOptions {
   /** Per attempt: how long the socket may stay idle before the attempt fails (and is retried). */
@@ -71,7 +71,7 @@ interface Target {
   port: number | undefined;
   /** "" for virtual-hosted style, "/bucket" for path style. */
   basePath: string;
-  signer: SignatureV4;
+  signer: S3RequestSigner;
   maxAttempts: number;
   userAgent: string;
 }
@@ -84,20 +84,10 @@ const retryableCodes = new Set(['RequestTimeout', 'RequestTimeoutException', 'Sl
 /** Socket errors after which the same request may well succeed on a new connection. */
 const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN']);
 
-/** An attempt whose socket stayed idle for longer than the attempt timeout. */
-class AttemptTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
-
-  constructor(ms: number) {
-    super(`no answer within ${ms} ms`);
-    this.name = 'AttemptTimeoutError';
-  }
-}
-
 /** One S3 answer: status, headers and body, and S3's error for a status other than 2xx (its body parsed once). */
 interface Answer {
   status: number;
-  headers: IncomingHttpHeaders;
+  headers: Readonly<Record<string, string | undefined>>;
   body: Buffer;
   error: S3ResponseError | undefined;
 }
@@ -107,8 +97,8 @@ type ObjectRequests = Pick<ObjectStore, 'bucket' | 'get' | 'getRange' | 'head' |
 
 export class S3Direct implements ObjectRequests {
   private target: Promise<Target> | undefined;
-  private readonly httpAgent = new HttpAgent({ keepAlive: true });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
+  /** Kept-alive connections to the bucket's endpoint, made at the first request. */
+  private connections: Http1Pool | undefined;
   private readonly attemptTimeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -184,8 +174,7 @@ export class S3Direct implements ObjectRequests {
 
   /** Closes the kept-alive connections. */
   destroy(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.connections?.destroy();
   }
 
   private async conditionalPut(key: string, body: Uint8Array, headers: Record<string, string>): Promise<ConditionalPutResult> {
@@ -216,13 +205,13 @@ export class S3Direct implements ObjectRequests {
       // Signed again on each attempt, for a fresh date; a signing failure is not retried.
       let signed;
       try {
-        signed = await target.signer.sign({ method, protocol: target.protocol, hostname: target.hostname, port: target.port, path, query: {}, headers, ...(body === undefined ? {} : { body }) });
+        signed = await target.signer.sign({ method, path, headers });
       } catch (error) {
         throw this.failure(operation, key, error, attempt);
       }
       let retry: unknown;
       try {
-        const answer = await this.send(target, method, path, signed.headers, body);
+        const answer = await this.send(target, method, path, signed, body);
         if (answer.error === undefined || !isRetryable(answer.error)) return answer;
         retry = answer.error;
       } catch (error) {
@@ -243,27 +232,11 @@ export class S3Direct implements ObjectRequests {
   }
 
   /** One attempt: S3's answer, or a rejection for a network error or timeout. */
-  private send(target: Target, method: string, path: string, headers: OutgoingHttpHeaders, body: Uint8Array | undefined): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const options = { method, hostname: target.hostname, port: target.port, path, headers };
-      const onResponse = (response: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.once('error', reject);
-        response.once('end', () => {
-          const status = response.statusCode ?? 0;
-          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-          resolve({ status, headers: response.headers, body, error: status >= 200 && status < 300 ? undefined : responseError(status, body) });
-        });
-      };
-      const request =
-        target.protocol === 'https:'
-          ? httpsRequest({ ...options, agent: this.httpsAgent }, onResponse)
-          : httpRequest({ ...options, agent: this.httpAgent }, onResponse);
-      request.setTimeout(this.attemptTimeoutMs, () => request.destroy(new AttemptTimeoutError(this.attemptTimeoutMs)));
-      request.once('error', reject);
-      request.end(body);
-    });
+  private async send(target: Target, method: string, path: string, headers: Record<string, string>, body: Uint8Array | undefined): Promise<Answer> {
+    this.connections ??= new Http1Pool(target, this.attemptTimeoutMs);
+    const answer = await this.connections.request({ method, path, headers, body });
+    const status = answer.status;
+    return { ...answer, error: status >= 200 && status < 300 ? undefined : responseError(status, answer.body) };
   }
 
   private failure(operation: string, key: string, cause: unknown, attempts = 1): AwsAccessError {
@@ -300,7 +273,7 @@ function bytesView(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-function lastModifiedOf(headers: IncomingHttpHeaders): Date | undefined {
+function lastModifiedOf(headers: Answer['headers']): Date | undefined {
   const lastModified = headers['last-modified'];
   return lastModified === undefined ? undefined : new Date(lastModified);
 }
@@ -337,9 +310,9 @@ export async function directTarget(client: S3Client, bucket: string): Promise<Ta
   };
 }
 
-/** The SDK's SigV4 signer set up as S3 wants it: the path signed as sent (encoded once), a signed payload. */
-export function s3Signer(credentials: ConstructorParameters<typeof SignatureV4>[0]['credentials'], region: string, service = 's3'): SignatureV4 {
-  return new SignatureV4({ credentials, region, service, sha256: NodeSha256, uriEscapePath: false, applyChecksum: true });
+/** A SigV4 signer for S3 object requests in `region` (sigv4.ts). */
+export function s3Signer(credentials: CredentialSource, region: string, service = 's3'): S3RequestSigner {
+  return new S3RequestSigner(credentials, region, service);
 }
 
 /** S3's XML error body: its Code and Message, or the status alone when there is no body (HEAD-like answers). */
@@ -347,39 +320,6 @@ function s3ErrorOf(xml: string, status: number): { code: string; message: string
   const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? `HTTP${status}`;
   const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1] ?? `S3 answered HTTP ${status}`;
   return { code, message };
-}
-
-/** The signer's hash interface over node:crypto: SHA-256, or HMAC-SHA-256 when given a secret. */
-class NodeSha256 {
-  private readonly secret: Buffer | undefined;
-  private hash: Hash | Hmac;
-
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret = secret === undefined ? undefined : bytesOf(secret);
-    this.hash = this.fresh();
-  }
-
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytesOf(data));
-  }
-
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(this.hash.digest());
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-}
-
-function bytesOf(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /**

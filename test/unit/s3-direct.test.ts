@@ -1,11 +1,14 @@
 /**
  * S3Direct's signing set-up and key encoding, without the network: the signer checked against the
- * worked example in AWS's SigV4 documentation for S3, keys encoded as S3 signs them, and which
- * buckets DirectS3ObjectStore leaves to the SDK.
+ * worked example in AWS's SigV4 documentation for S3 and against the SDK's own signer on random
+ * requests, keys encoded as S3 signs them, and which buckets DirectS3ObjectStore leaves to the SDK.
  */
 import assert from 'node:assert/strict';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { SignatureV4 } from '@smithy/signature-v4';
+import fc from 'fast-check';
 import { createS3Client } from '../../lib/aws/clients.js';
 import { AwsAccessError } from '../../lib/aws/errors.js';
 import { directTarget, DirectS3ObjectStore, s3Signer, S3Direct, UnsupportedBucketError } from '../../lib/aws/s3-direct.js';
@@ -19,21 +22,18 @@ describe('S3Direct signing', () => {
     const signed = await signer.sign(
       {
         method: 'GET',
-        protocol: 'https:',
-        hostname: 'examplebucket.s3.amazonaws.com',
         path: `/${encodeKey('test.txt')}`,
-        query: {},
         headers: {
           host: 'examplebucket.s3.amazonaws.com',
           range: 'bytes=0-9',
           'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
         },
       },
-      { signingDate: new Date('2013-05-24T00:00:00Z') },
+      new Date('2013-05-24T00:00:00Z'),
     );
-    assert.equal(signed.headers['x-amz-date'], '20130524T000000Z');
+    assert.equal(signed['x-amz-date'], '20130524T000000Z');
     assert.equal(
-      signed.headers['authorization'],
+      signed['authorization'],
       'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, ' +
         'SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, ' +
         'Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
@@ -43,13 +43,84 @@ describe('S3Direct signing', () => {
   test('a session token is sent and signed', async () => {
     const signer = s3Signer({ accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token/with+chars' }, 'eu-west-1');
     const signed = await signer.sign(
-      { method: 'PUT', protocol: 'https:', hostname: 'b.s3.eu-west-1.amazonaws.com', path: '/k', query: {}, headers: { host: 'b.s3.eu-west-1.amazonaws.com', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
-      { signingDate: new Date('2026-01-01T00:00:00Z') },
+      { method: 'PUT', path: '/k', headers: { host: 'b.s3.eu-west-1.amazonaws.com', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+      new Date('2026-01-01T00:00:00Z'),
     );
-    assert.equal(signed.headers['x-amz-security-token'], 'token/with+chars');
-    assert.match(signed.headers['authorization'] ?? '', /SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,/);
+    assert.equal(signed['x-amz-security-token'], 'token/with+chars');
+    assert.match(signed['authorization'] ?? '', /SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,/);
+  });
+
+  test('signs as the SDK\'s signer does: random keys, headers, dates, credentials and regions (property)', async () => {
+    const header = fc.stringMatching(/^[ -~]{0,40}$/);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          method: fc.constantFrom('GET', 'HEAD', 'PUT'),
+          key: fc.string({ minLength: 1, maxLength: 60, unit: 'grapheme' }),
+          region: fc.constantFrom('us-east-1', 'eu-west-1', 'ap-southeast-2'),
+          secret: fc.stringMatching(/^[A-Za-z0-9/+]{40}$/),
+          sessionToken: fc.option(fc.stringMatching(/^[A-Za-z0-9/+=]{1,80}$/), { nil: undefined }),
+          date: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }),
+          contentType: fc.option(header, { nil: undefined }),
+          condition: fc.option(fc.oneof(fc.constant({ 'if-none-match': '*' }), header.map((etag) => ({ 'if-match': `"${etag}"` }))), { nil: undefined }),
+          range: fc.option(fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => `bytes=${a}-${a + b}`), { nil: undefined }),
+          metadata: fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/), header, { maxKeys: 3 }),
+          payloadHash: fc.stringMatching(/^[0-9a-f]{64}$/),
+        }),
+        async (c) => {
+          const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: c.secret, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) };
+          const hostname = `bucket.s3.${c.region}.amazonaws.com`;
+          const headers: Record<string, string> = {
+            host: hostname,
+            'x-amz-content-sha256': c.payloadHash,
+            'user-agent': 'strata-s3-direct app/test',
+            ...(c.contentType === undefined ? {} : { 'content-type': c.contentType }),
+            ...c.condition,
+            ...(c.range === undefined ? {} : { range: c.range }),
+            ...Object.fromEntries(Object.entries(c.metadata).map(([name, value]) => [`x-amz-meta-${name}`, value])),
+          };
+          const path = `/${encodeKey(c.key)}`;
+          const ours = await s3Signer(credentials, c.region).sign({ method: c.method, path, headers }, c.date);
+          const sdk = await new SignatureV4({ credentials, region: c.region, service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: true }).sign(
+            { method: c.method, protocol: 'https:', hostname, path, query: {}, headers },
+            { signingDate: c.date },
+          );
+          assert.equal(ours['authorization'], sdk.headers['authorization']);
+          assert.equal(ours['x-amz-date'], sdk.headers['x-amz-date']);
+          assert.equal(ours['x-amz-security-token'], sdk.headers['x-amz-security-token']);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
+
+/** The SDK signer's hash interface over node:crypto: SHA-256, or HMAC-SHA-256 when given a secret. */
+class Sha256 {
+  private hash: Hash | Hmac;
+
+  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = this.fresh();
+  }
+
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(typeof data === 'string' ? data : Buffer.from(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data));
+  }
+
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(this.hash.digest());
+  }
+
+  reset(): void {
+    this.hash = this.fresh();
+  }
+
+  private fresh(): Hash | Hmac {
+    if (this.secret === undefined) return createHash('sha256');
+    const secret = typeof this.secret === 'string' ? this.secret : Buffer.from(ArrayBuffer.isView(this.secret) ? this.secret.buffer.slice(this.secret.byteOffset, this.secret.byteOffset + this.secret.byteLength) : this.secret);
+    return createHmac('sha256', secret);
+  }
+}
 
 describe('S3Direct endpoints', () => {
   const credentials = { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' };
