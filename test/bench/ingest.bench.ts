@@ -5,7 +5,7 @@
  * 1. Strata: 200 requests of 2,000 series × 1 sample through `handleIngest`, writing segments to
  *    the embedded stack (run in a child process so its S3 server's CPU is not counted) with
  *    `S3Direct`, as the deployed function does: samples per CPU-second of this process
- *    (process.cpuUsage) and peak RSS.
+ *    (process.cpuUsage) and the process' peak RSS while the handler runs (sampled every 20 ms).
  * 2. Prometheus 2.42 with --web.enable-remote-write-receiver: the same series POSTed to
  *    /api/v1/write, as many rounds as Strata's, each round's samples later than the last's (a
  *    sample Prometheus already has is not appended again); its CPU from /proc/<pid>/stat, less its
@@ -20,11 +20,13 @@
  * Both sides first run untimed warm-up rounds of the same series: Strata's JIT takes thousands of
  * requests to settle (its rounds kept getting faster after 20 warm-up requests), and Prometheus
  * creates its series in the head on first sight. The timed rounds then measure what a receiver
- * does all day, appending the next scrape of series it already knows.
+ * does all day, appending the next scrape of series it already knows. They run in pairs, a Strata
+ * round then a Prometheus round: this machine's speed drifts by tens of percent within a minute,
+ * and a pair sees the same machine. The ratio is the median of the pairs' ratios; each side's best
+ * round against the other's is printed too.
  *
  * Environment: BENCH_REQUESTS (200), BENCH_SERIES (2000), BENCH_WARMUP_ROUNDS (3, untimed, each
- * side), BENCH_ROUNDS (5 timed rounds a side; each side's best and median are compared, and every
- * round is printed).
+ * side), BENCH_ROUNDS (7 timed rounds a side, every one printed).
  */
 import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
@@ -41,9 +43,10 @@ import { handleIngest } from '../../lib/ingest/handler.js';
 import { parseRemoteWrite } from '../../lib/ingest/remote-write.js';
 import { buildSegment } from '../../lib/segment/build.js';
 import { silentLogger } from '../../lib/log/logger.js';
+import { varintLength, writeVarint } from '../../lib/segment/encode.js';
 import { encodeFile, type Series } from '../../lib/segment/format.js';
 import { compareLabelSets, shardOf, sortLabels } from '../../lib/segment/labels.js';
-import { installHint, processPeakRss, prometheusBinary, startPrometheus } from '../helpers/ingest-prometheus.js';
+import { installHint, processPeakRss, prometheusBinary, startPrometheus, type RunningPrometheus } from '../helpers/ingest-prometheus.js';
 import { MemoryStore, remoteWriteRequest } from '../helpers/ingest-fixtures.js';
 import { percentile } from './load/report.js';
 
@@ -51,7 +54,7 @@ import { percentile } from './load/report.js';
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 const requestCount = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const seriesCount = Number(process.env['BENCH_SERIES'] ?? 2000);
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const warmupRounds = Number(process.env['BENCH_WARMUP_ROUNDS'] ?? 3);
 const shardCount = 4;
 const scrapeIntervalMs = 15_000;
@@ -75,16 +78,64 @@ const seriesLabels = Array.from({ length: seriesCount }, (_, i) =>
 // Prometheus' rounds (warm-up included) take later scrapes each; the last ends just before now.
 const firstTimestamp = Date.now() - ((warmupRounds + rounds) * requestCount + 4) * scrapeIntervalMs;
 
-/** One remote-write request: every series' sample of scrape number `scrape`. */
+/** A WriteRequest with one sample per series, and where each sample's value and timestamp lie. */
+interface RequestTemplate {
+  bytes: Uint8Array;
+  valueAt: number[];
+  timestampAt: number[];
+}
+const timestampBytes = 6; // every timestamp of the run is between 2^35 and 2^42 ms: a 6-byte varint
+
+function requestTemplate(labels: typeof seriesLabels): RequestTemplate {
+  const parts: Uint8Array[] = [];
+  const valueAt: number[] = [];
+  const timestampAt: number[] = [];
+  let offset = 0;
+  for (const l of labels) {
+    const series = prometheus.TimeSeries.encode({ labels: l, samples: [{ value: 1, timestamp: firstTimestamp }] }).finish();
+    const field = new Uint8Array(1 + varintLength(series.length)); // WriteRequest.timeseries: tag, length
+    field[0] = 0x0a;
+    writeVarint(field, 1, series.length);
+    // The sample is the series' last field: 0x12, its length, 0x09, 8 value bytes, 0x10, the timestamp varint.
+    valueAt.push(offset + field.length + series.length - timestampBytes - 9);
+    timestampAt.push(offset + field.length + series.length - timestampBytes);
+    parts.push(field, series);
+    offset += field.length + series.length;
+  }
+  return { bytes: Buffer.concat(parts), valueAt, timestampAt };
+}
+
+const seriesTemplate = requestTemplate(seriesLabels);
+
+/**
+ * One remote-write request: every series' sample of scrape number `scrape`. Only the values and
+ * timestamps of an encoded template are rewritten, so that making a round's bodies between timed
+ * rounds leaves next to no garbage for the next round to collect.
+ */
 function payload(scrape: number, labels = seriesLabels): Uint8Array {
-  const timestamp = firstTimestamp + scrape * scrapeIntervalMs;
-  const body = prometheus.WriteRequest.encode({
-    timeseries: labels.map((l) => ({ labels: l, samples: [{ value: Math.round(random() * 1e9) / 1e3, timestamp }] })),
-  }).finish();
+  const timestampMs = firstTimestamp + scrape * scrapeIntervalMs;
+  if (varintLength(timestampMs) !== timestampBytes) throw new Error(`timestamp ${timestampMs} does not take ${timestampBytes} varint bytes`);
+  const timestamp = new Uint8Array(timestampBytes);
+  writeVarint(timestamp, 0, timestampMs);
+  const template = labels === seriesLabels ? seriesTemplate : requestTemplate(labels);
+  const body = template.bytes.slice();
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  for (let i = 0; i < template.valueAt.length; i++) {
+    view.setFloat64(template.valueAt[i]!, Math.round(random() * 1e9) / 1e3, true);
+    body.set(timestamp, template.timestampAt[i]!);
+  }
   return snappy.compress(body);
 }
 
 const bodies = Array.from({ length: requestCount }, (_, r) => payload(r));
+{
+  // The template's offsets are right if the body decodes to the labels, value and timestamp written.
+  const check = prometheus.WriteRequest.decode(snappy.uncompress(payload(7)));
+  const last = check.timeseries.at(-1)!;
+  if (check.timeseries.length !== seriesCount || Number(last.samples![0]!.timestamp) !== firstTimestamp + 7 * scrapeIntervalMs || last.labels!.length !== 6) {
+    throw new Error('the bench payload template does not decode to what it was given');
+  }
+}
 const totalSamples = requestCount * seriesCount;
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
@@ -114,21 +165,92 @@ async function runHandler(tenant: string, list: readonly Uint8Array[], with_: In
   }
 }
 
-const rssBeforeHandler = process.resourceUsage().maxRSS * 1024;
-for (let round = 0; round < warmupRounds; round++) await runHandler(`warmup-${round}`, bodies);
-const strataRounds: number[] = [];
-let strataCpu = Infinity;
-let strataWall = 0;
-for (let round = 0; round < rounds; round++) {
+// ---- 2. The timed rounds, in pairs: Strata's handler, then Prometheus 2.42's receiver on the same series ----
+// Each Prometheus round takes the next scrapes (a sample Prometheus already has is not appended
+// again); its bodies are made before its clock starts.
+const prometheusBodies = (round: number) => (round === 0 ? bodies : Array.from({ length: requestCount }, (_, r) => payload(round * requestCount + r)));
+
+/** The process' RSS sampled while the handler runs: its peak, and what it was when the handler started. */
+const handlerRss = { start: 0, peak: 0 };
+function sampleRssDuring<T>(run: () => Promise<T>): Promise<T> {
+  const sample = () => (handlerRss.peak = Math.max(handlerRss.peak, process.memoryUsage.rss()));
+  const timer = setInterval(sample, 20);
+  return run().finally(() => {
+    clearInterval(timer);
+    sample();
+  });
+}
+const binary = prometheusBinary();
+if (binary === undefined) console.log(`Prometheus: not found, measuring Strata alone (${installHint})`);
+const server =
+  binary === undefined
+    ? undefined
+    : await startPrometheus(binary, { config: 'global:\n  scrape_interval: 1h\n', extraArgs: ['--web.enable-remote-write-receiver', '--storage.tsdb.retention.time=1d'] });
+let idleRate = 0;
+if (server !== undefined) {
+  const idleStart = server.cpuSeconds();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  idleRate = (server.cpuSeconds() - idleStart) / 2;
+}
+
+/**
+ * How long each round's CPU is still counted after its last request, before the other side starts:
+ * work a receiver defers (garbage collection, WAL writes) belongs to its round. It also lets the
+ * last 10 ms tick of /proc land.
+ */
+const settleMs = 250;
+const settle = () => new Promise((resolve) => setTimeout(resolve, settleMs));
+
+/** One Prometheus round: its CPU-seconds (from /proc, less its idle rate) and wall seconds. */
+async function prometheusRound(running: RunningPrometheus, round: number): Promise<{ seconds: number; wall: number }> {
+  const roundBodies = prometheusBodies(round);
+  const before = running.cpuSeconds();
+  const wallBefore = performance.now();
+  for (const body of roundBodies) {
+    const response = await fetch(`${running.url}/api/v1/write`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' },
+      body,
+    });
+    if (response.status !== 204) throw new Error(`prometheus answered ${response.status}: ${await response.text()}`);
+  }
+  const wall = (performance.now() - wallBefore) / 1000;
+  await settle();
+  return { seconds: running.cpuSeconds() - before - idleRate * (wall + settleMs / 1000), wall };
+}
+
+/** One Strata round (a tenant of its own, so every segment is new): its CPU-seconds and wall seconds. */
+async function strataRound(tenant: string): Promise<{ seconds: number; wall: number }> {
   const cpuBefore = process.cpuUsage();
   const wallBefore = performance.now();
-  await runHandler(`bench-${round}`, bodies);
+  await sampleRssDuring(() => runHandler(tenant, bodies));
+  const wall = (performance.now() - wallBefore) / 1000;
+  await settle();
   const cpu = process.cpuUsage(cpuBefore);
-  const seconds = (cpu.user + cpu.system) / 1e6;
-  strataRounds.push(seconds);
-  if (seconds < strataCpu) [strataCpu, strataWall] = [seconds, (performance.now() - wallBefore) / 1000];
+  return { seconds: (cpu.user + cpu.system) / 1e6, wall };
 }
-const strataPeakRss = process.resourceUsage().maxRSS * 1024;
+
+// Warm-up, then the timed rounds in pairs, Strata's then Prometheus', so that both sides of a pair
+// run on the machine as it is at that moment: its speed drifts by tens of percent over a run.
+const strataRounds: Array<{ seconds: number; wall: number }> = [];
+const prometheusRounds: Array<{ seconds: number; wall: number }> = [];
+let prometheusPeakRss = 0;
+try {
+  handlerRss.start = process.memoryUsage.rss();
+  for (let round = 0; round < warmupRounds; round++) {
+    await sampleRssDuring(() => runHandler(`warmup-${round}`, bodies));
+    if (server !== undefined) await prometheusRound(server, round);
+  }
+  for (let round = 0; round < rounds; round++) {
+    strataRounds.push(await strataRound(`bench-${round}`));
+    if (server !== undefined) prometheusRounds.push(await prometheusRound(server, warmupRounds + round));
+  }
+  if (server !== undefined) prometheusPeakRss = processPeakRss(server.pid);
+} finally {
+  await server?.stop();
+}
+const fastest = (list: ReadonlyArray<{ seconds: number; wall: number }>) => list.reduce((best, one) => (one.seconds < best.seconds ? one : best));
+const strataBest = fastest(strataRounds);
 
 // The CPU of one PutObject of a typical segment (a quarter of a request) through the SDK, and of
 // the same bytes as a bare HTTP PUT (the embedded stack does not check signatures).
@@ -183,49 +305,6 @@ for (let round = 0; round < rounds; round++) {
   coldCpu = Math.min(coldCpu, (cpu.user + cpu.system) / 1e6);
 }
 
-// ---- 2. Prometheus 2.42's remote-write receiver on the same bodies ----
-const prometheusRounds: number[] = [];
-let prometheusCpu: number | undefined;
-let prometheusWall = 0;
-let prometheusPeakRss = 0;
-const binary = prometheusBinary();
-if (binary === undefined) {
-  console.log(`Prometheus: not found, skipped (${installHint})`);
-} else {
-  const server = await startPrometheus(binary, {
-    config: 'global:\n  scrape_interval: 1h\n',
-    extraArgs: ['--web.enable-remote-write-receiver', '--storage.tsdb.retention.time=1d'],
-  });
-  try {
-    const idleStart = server.cpuSeconds();
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const idleRate = (server.cpuSeconds() - idleStart) / 2;
-    for (let round = 0; round < warmupRounds + rounds; round++) {
-      const roundBodies = round === 0 ? bodies : Array.from({ length: requestCount }, (_, r) => payload(round * requestCount + r));
-      const before = server.cpuSeconds();
-      const wallBefore = performance.now();
-      for (const body of roundBodies) {
-        const response = await fetch(`${server.url}/api/v1/write`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' },
-          body,
-        });
-        if (response.status !== 204) throw new Error(`prometheus answered ${response.status}: ${await response.text()}`);
-      }
-      const wall = (performance.now() - wallBefore) / 1000;
-      // /proc counts in 10 ms ticks: let the last one land before reading.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const seconds = server.cpuSeconds() - before - idleRate * (wall + 0.05);
-      if (round < warmupRounds) continue;
-      prometheusRounds.push(seconds);
-      if (prometheusCpu === undefined || seconds < prometheusCpu) [prometheusCpu, prometheusWall] = [seconds, wall];
-    }
-    prometheusPeakRss = processPeakRss(server.pid);
-  } finally {
-    await server.stop();
-  }
-}
-
 // ---- 3. Passthrough against decode + re-encode, CPU only ----
 function passthrough(body: Uint8Array): number {
   const batch = parseRemoteWrite(decodeSnappy(body, defaultLimits), { shardCount, maxTimestampMs: Date.now() + 3_600_000 });
@@ -275,27 +354,32 @@ const passthroughCpu = cpuOf(passthrough);
 const decodeCpu = cpuOf(decodeReencode);
 
 // ---- report ----
-const strataRate = totalSamples / strataCpu;
 const row = (name: string, seconds: number, wall: string, rss: string) =>
   console.log(`${name.padEnd(52)}${rate(totalSamples, seconds).padStart(10)}   ${seconds.toFixed(2).padStart(6)}   ${wall.padStart(6)}   ${rss}`);
+const prometheusBest = prometheusRounds.length === 0 ? undefined : fastest(prometheusRounds);
 console.log('');
-console.log(`${'remote write, same bodies'.padEnd(52)}${'samples/CPU-s'.padStart(10)}   ${'CPU s'.padStart(6)}   ${'wall s'.padStart(6)}   peak RSS`);
-row('Strata handleIngest + S3 PutObject (S3Direct, embedded S3)', strataCpu, strataWall.toFixed(2), `${mb(strataPeakRss)} (bench process; ${mb(rssBeforeHandler)} before the handler ran)`);
-if (prometheusCpu !== undefined) {
-  row('Prometheus 2.42 receiver (/api/v1/write)', prometheusCpu, prometheusWall.toFixed(2), mb(prometheusPeakRss));
-  console.log(`ratio Strata / Prometheus: ${(strataRate / (totalSamples / prometheusCpu)).toFixed(2)}× (target ≥ 2×), best round against best round`);
-  console.log(`  median round against median round: ${(percentile(prometheusRounds, 50)! / percentile(strataRounds, 50)!).toFixed(2)}×`);
+console.log(`${'remote write, same bodies, best round'.padEnd(52)}${'samples/CPU-s'.padStart(10)}   ${'CPU s'.padStart(6)}   ${'wall s'.padStart(6)}   peak RSS`);
+row('Strata handleIngest + S3 PutObject (S3Direct, embedded S3)', strataBest.seconds, strataBest.wall.toFixed(2), `${mb(handlerRss.peak)} (bench process while the handler ran; ${mb(handlerRss.start)} at its first request)`);
+if (prometheusBest !== undefined) {
+  row('Prometheus 2.42 receiver (/api/v1/write)', prometheusBest.seconds, prometheusBest.wall.toFixed(2), mb(prometheusPeakRss));
+  // A pair is a Strata round and the Prometheus round right after it; its ratio is Prometheus' CPU over Strata's.
+  const pairRatios = strataRounds.map((strata, i) => prometheusRounds[i]!.seconds / strata.seconds);
+  console.log(`ratio Strata / Prometheus, median of ${rounds} pairs of rounds run back to back: ${percentile(pairRatios, 50)!.toFixed(2)}× (target ≥ 2×)`);
+  console.log(`  each pair: ${pairRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(', ')}`);
+  console.log(`  best round against best round: ${(prometheusBest.seconds / strataBest.seconds).toFixed(2)}×`);
 }
-const timedRounds = `${rounds} timed round${rounds === 1 ? '' : 's'} a side after ${warmupRounds} untimed`;
-const roundRates = (list: number[]) => list.map((seconds) => rate(totalSamples, seconds)).join(', ');
-console.log(`${timedRounds}, samples/CPU-s: Strata ${roundRates(strataRounds)}${prometheusRounds.length === 0 ? '' : `; Prometheus ${roundRates(prometheusRounds)}`}`);
+const roundRates = (list: ReadonlyArray<{ seconds: number }>) => list.map((one) => rate(totalSamples, one.seconds)).join(', ');
+console.log(
+  `${rounds} timed round${rounds === 1 ? '' : 's'} a side after ${warmupRounds} untimed, samples/CPU-s: Strata ${roundRates(strataRounds)}` +
+    `${prometheusRounds.length === 0 ? '' : `; Prometheus ${roundRates(prometheusRounds)}`}`,
+);
 console.log('');
 console.log('where the handler CPU goes');
 row('Strata handleIngest, in-memory store (no S3 client)', handlerOnlyCpu, '', '');
 row('  the same, every label set new (series cache misses)', coldCpu, '', '');
-if (prometheusCpu !== undefined) console.log(`  ratio without the S3 client: ${(totalSamples / handlerOnlyCpu / (totalSamples / prometheusCpu)).toFixed(2)}× Prometheus`);
+if (prometheusBest !== undefined) console.log(`  ratio without the S3 client: ${(prometheusBest.seconds / handlerOnlyCpu).toFixed(2)}× Prometheus' best round`);
 console.log(`  one PutObject of ${kb(segmentBytes.length)}: ${leanPutMs.toFixed(2)} ms CPU through S3Direct, ${sdkPutMs.toFixed(2)} ms through the AWS SDK v3 (S3ObjectStore), ${rawPutMs.toFixed(2)} ms as an unsigned bare node:http PUT`);
-console.log(`  S3 writes' share of the handler's CPU: ${(((strataCpu - handlerOnlyCpu) / strataCpu) * 100).toFixed(0)}% (${shardCount} PutObjects per request)`);
+console.log(`  S3 writes' share of the handler's CPU: ${(((strataBest.seconds - handlerOnlyCpu) / strataBest.seconds) * 100).toFixed(0)}% (${shardCount} PutObjects per request; best rounds)`);
 console.log('');
 console.log(`${'segment building only, no S3'.padEnd(52)}${'samples/CPU-s'.padStart(10)}   ${'CPU s'.padStart(6)}`);
 row('passthrough (wire scan, byte copy)', passthroughCpu, '', '');
