@@ -2,8 +2,8 @@
  * AWS Signature Version 4 for S3Direct's object requests, in the header form with a signed payload.
  *
  * The SDK's signer (@smithy/signature-v4) is general: it copies the request, walks every header
- * against its rules and awaits each hash, about 23 µs a request here, a sixth of the CPU of a
- * warm 12 KiB PUT. These requests are narrower — no query string, a path already encoded as S3
+ * against its rules and awaits each hash, and took twice the CPU of this one per request
+ * (docs/ingest.md, "Performance"). These requests are narrower — no query string, a path already encoded as S3
  * signs it, header names already lower case — so this signer only builds the canonical request,
  * hashes it and MACs it with a signing key derived once per day, region and secret. Its output is
  * the SDK signer's, which the unit tests check on the AWS documentation's example and on random
