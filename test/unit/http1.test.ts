@@ -7,15 +7,20 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Http1Pool, Http1ProtocolError } from '../../lib/aws/http1.js';
 
-/** A server that answers each request (read up to the end of its head and its Content-Length body) with `answer(request, connection)`. */
-async function scriptedServer(answer: (head: string, connection: number, socket: Socket) => void): Promise<{ server: Server; port: number; connections: () => number }> {
+/**
+ * A server that answers each request (read up to the end of its head and its Content-Length body)
+ * with `answer(request, connection)`; over TLS with the localhost certificate when `tls` is set.
+ */
+async function scriptedServer(answer: (head: string, connection: number, socket: Socket) => void, tls = false): Promise<{ server: Server; port: number; connections: () => number }> {
   let connections = 0;
-  const server = createServer((socket) => {
+  const onConnection = (socket: Socket) => {
     const connection = ++connections;
     let pending = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
@@ -31,11 +36,18 @@ async function scriptedServer(answer: (head: string, connection: number, socket:
       }
     });
     socket.on('error', () => {});
-  });
+  };
+  const server = tls ? createTlsServer({ key: readFileSync(certificate.key), cert: readFileSync(certificate.cert) }, onConnection) : createServer(onConnection);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port, connections: () => connections };
 }
+
+/** A self-signed certificate for DNS:localhost, valid until 2126 (made with openssl req -x509, test use only). */
+const certificate = {
+  key: new URL('../fixtures/tls/localhost.key', import.meta.url).pathname,
+  cert: new URL('../fixtures/tls/localhost.crt', import.meta.url).pathname,
+};
 
 const servers: Server[] = [];
 after(() => {
@@ -156,5 +168,33 @@ describe('Http1Pool', () => {
     // exit before the 60 s socket timeout; it is killed (and the test fails) after 30 s.
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(stdout.trim(), '200');
+  });
+
+  test('over TLS: the certificate is checked against the host name, connections and TLS sessions are reused', async () => {
+    const resumed: boolean[] = [];
+    const scripted = await scriptedServer((_head, connection, socket) => {
+      resumed[connection - 1] = (socket as TLSSocket).isSessionReused();
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${connection}`);
+    }, true);
+    servers.push(scripted.server);
+    // A child process, so that the test certificate is trusted (NODE_EXTRA_CA_CERTS) there only.
+    const script = `import { Http1Pool } from ${JSON.stringify(new URL('../../lib/aws/http1.ts', import.meta.url).href)};
+      const get = { method: 'GET', path: '/', headers: { host: 'localhost' } };
+      const pool = new Http1Pool({ protocol: 'https:', hostname: 'localhost', port: ${scripted.port} }, 5000);
+      const first = await pool.request(get);
+      const [second, third] = await Promise.all([pool.request(get), pool.request(get)]);
+      const byIp = new Http1Pool({ protocol: 'https:', hostname: '127.0.0.1', port: ${scripted.port} }, 5000);
+      const refused = await byIp.request(get).then(() => 'accepted', (error) => error.code);
+      pool.destroy();
+      console.log(JSON.stringify({ bodies: [first, second, third].map((answer) => answer.body.toString()).sort(), refused }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: certificate.cert },
+    });
+    const result = JSON.parse(stdout) as { bodies: string[]; refused: string };
+    assert.deepEqual(result.bodies, ['1', '1', '2'], 'the first connection served two requests, a second one the third');
+    assert.equal(result.refused, 'ERR_TLS_CERT_ALTNAME_INVALID', 'the certificate names localhost, not 127.0.0.1');
+    assert.deepEqual(resumed.slice(0, 2), [false, true], 'the second connection resumed the first one\'s TLS session');
   });
 });
