@@ -15,6 +15,7 @@ import { encodeSeriesEntry, varintLength, writeVarint } from './encode.js';
 import { InvalidSeriesError, SeriesTooLargeError } from './errors.js';
 import { assembleFile, defaultChunkTargetBytes, defaultReadLimits, formatLabels, sealChunk, seriesProblem, timeBounds, type Series } from './format.js';
 import { segmentKey } from './keys.js';
+import { ScratchBytes } from './scratch.js';
 import { compareLabelSets, shardOf } from './labels.js';
 
 const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -140,12 +141,10 @@ export interface BuiltSegment {
 const seriesEntryTag = 0x0a; // SeriesBody field 1, length-delimited
 
 /**
- * Where a chunk's entries are laid out before they are compressed, kept from one chunk to the next
- * (building is synchronous, and nothing keeps the decoded bytes once the chunk is sealed) unless it
- * grew past `keepDecodedBytes`.
+ * Where a chunk's entries are laid out before they are compressed: building is synchronous, and
+ * nothing keeps the decoded bytes once the chunk is sealed.
  */
-let decodedScratch = new Uint8Array(1 << 16);
-const keepDecodedBytes = 4 << 20;
+const decodedChunk = new ScratchBytes(1 << 16, 4 << 20);
 
 export function buildSegment(identity: SegmentIdentity, series: readonly EncodedSeries[], chunkTargetBytes: number): BuiltSegment {
   if (series.length === 0) throw new RangeError('a segment needs at least one series');
@@ -169,8 +168,7 @@ export function buildSegment(identity: SegmentIdentity, series: readonly Encoded
       size += entry;
       last++;
     }
-    if (size > decodedScratch.length && size <= keepDecodedBytes) decodedScratch = new Uint8Array(Math.min(keepDecodedBytes, Math.max(size, decodedScratch.length * 2)));
-    const decoded = size <= decodedScratch.length ? decodedScratch.subarray(0, size) : new Uint8Array(size);
+    const decoded = decodedChunk.take(size);
     let offset = 0;
     for (let i = first; i < last; i++) {
       const one = series[i]!;

@@ -7,6 +7,8 @@
  * with TypedArray.set. Compression is below.
  */
 
+import { ScratchBytes } from './scratch.js';
+
 export class SnappyError extends Error {
   override name = 'SnappyError';
 }
@@ -113,9 +115,7 @@ const hashTable = new Uint16Array(1 << maxHashBits);
 /** The reference encoder stops looking for matches this close to a fragment's end. */
 const inputMargin = 15;
 
-/** Scratch buffers above this size are not kept for the next call. */
-const keepScratchBytes = 4 << 20;
-let scratch = new Uint8Array(1 << 16);
+const output = new ScratchBytes(1 << 16, 4 << 20);
 
 /**
  * Compresses `input` into one snappy block (length preamble, then literals and copies). The result
@@ -123,9 +123,7 @@ let scratch = new Uint8Array(1 << 16);
  */
 export function snappyCompress(input: Uint8Array, headroom = 0): Uint8Array {
   // The format's worst case: every byte a literal, plus literal headers and the preamble.
-  const worstCase = 32 + input.length + Math.floor(input.length / 6);
-  const out = worstCase <= scratch.length ? scratch : new Uint8Array(worstCase);
-  if (out !== scratch && worstCase <= keepScratchBytes) scratch = out;
+  const out = output.take(32 + input.length + Math.floor(input.length / 6));
   let op = 0;
   for (let value = input.length; ; value = Math.floor(value / 128)) {
     if (value < 128) {
