@@ -199,7 +199,6 @@ export class S3Direct implements ObjectRequests {
       'user-agent': target.userAgent,
       ...extraHeaders,
     };
-    if (body !== undefined) headers['content-length'] = String(body.length);
     const path = `${target.basePath}/${encodeKey(key)}`;
     for (let attempt = 1; ; attempt++) {
       // Signed again on each attempt, for a fresh date; a signing failure is not retried.

@@ -49,6 +49,13 @@ const certificate = {
   cert: new URL('../fixtures/tls/localhost.crt', import.meta.url).pathname,
 };
 
+/** Runs an ES module's source in a child process (killed after 30 s) and returns what it printed. */
+async function runModule(source: string, env: Record<string, string> = {}): Promise<string> {
+  const run = promisify(execFile);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+  return stdout;
+}
+
 const servers: Server[] = [];
 after(() => {
   for (const server of servers) server.close();
@@ -101,13 +108,16 @@ describe('Http1Pool', () => {
     pool.destroy();
   });
 
-  test('connections are reused, except after Connection: close; HEAD reads no body; 100 Continue is skipped', async () => {
+  test('connections are reused, except after Connection: close; HEAD reads no body; 100 Continue is skipped; a body is sent with its length', async () => {
     const { pool, connections } = await poolFor((head, _connection, socket) => {
       if (head.startsWith('HEAD')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n');
+      else if (head.startsWith('PUT')) socket.write(/\r\ncontent-length: 5(\r|$)/.test(head) ? 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\n\r\n');
       else if (head.includes('/close')) socket.write('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok');
       else socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n');
     });
     assert.equal((await pool.request({ ...get, method: 'HEAD' })).headers['content-length'], '1234');
+    assert.equal((await pool.request({ ...get, method: 'PUT', body: Buffer.from('hello') })).status, 200, 'the body is framed by its length');
+    assert.throws(() => pool.request({ ...get, method: 'PUT', headers: { host: 'x', 'content-length': '5' }, body: Buffer.from('hello') }), TypeError);
     assert.equal((await pool.request(get)).status, 204);
     assert.equal(connections(), 1, 'the HEAD connection was reused');
     assert.equal((await pool.request({ ...get, path: '/close' })).body.toString(), 'ok');
@@ -166,7 +176,7 @@ describe('Http1Pool', () => {
       console.log(answer.status);`;
     // The server stays up and keeps the connection open: only an unreferenced socket lets the child
     // exit before the 60 s socket timeout; it is killed (and the test fails) after 30 s.
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const stdout = await runModule(script);
     assert.equal(stdout.trim(), '200');
   });
 
@@ -187,11 +197,7 @@ describe('Http1Pool', () => {
       const refused = await byIp.request(get).then(() => 'accepted', (error) => error.code);
       pool.destroy();
       console.log(JSON.stringify({ bodies: [first, second, third].map((answer) => answer.body.toString()).sort(), refused }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: certificate.cert },
-    });
+    const stdout = await runModule(script, { NODE_EXTRA_CA_CERTS: certificate.cert });
     const result = JSON.parse(stdout) as { bodies: string[]; refused: string };
     assert.deepEqual(result.bodies, ['1', '1', '2'], 'the first connection served two requests, a second one the third');
     assert.equal(result.refused, 'ERR_TLS_CERT_ALTNAME_INVALID', 'the certificate names localhost, not 127.0.0.1');
